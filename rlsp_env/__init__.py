@@ -1,0 +1,1 @@
+"""rlsp_env: Gymnasium math environments with separate reward channels."""
