@@ -1,63 +1,68 @@
-"""The ``rlsp`` command line. Subcommands import their heavy dependencies lazily.
+"""The ``rlsp`` command line: ``rlsp <command> [options]``; ``rlsp <command> --help`` for each.
 
-Examples:
-    rlsp models list
-    rlsp models prepare smollm2-135m
+Every subcommand lives in its own module, which defines ``COMMAND`` (its name), ``HELP`` (one line)
+and ``main(argv) -> int``. This file only dispatches, so ``rlsp --help`` stays fast and imports no
+torch. Heavy dependencies are imported inside each command's ``main``.
 """
 
 from __future__ import annotations
 
-import argparse
+import importlib
+import importlib.util
 import sys
 
-EPILOG = """examples:
-  rlsp models list                 # embedded models and whether they are prepared
-  rlsp models prepare              # fetch + convert the embedded default (once)
+#: The modules that provide subcommands, in the order ``rlsp --help`` lists them.
+COMMAND_MODULES = [
+    "rlsp_agents.demo",  # rlsp demo: the main job
+    "rlsp_agents.sft",  # rlsp sft
+    "rlsp_agents.train",  # rlsp train (PPO)
+    "rlsp_agents.evaluate",  # rlsp eval
+    "rlsp_agents.models",  # rlsp models
+    "rlsp_env.server",  # rlsp serve
+    "rlsp_verifiers.cli",  # rlsp verify
+]
+
+EXAMPLES = """examples:
+  rlsp demo                                   # the main job on the embedded default model
+  rlsp models prepare                         # fetch + convert the embedded model (once)
+  rlsp eval --env rlsp/MATH500-v0 --model smollm2-135m
+  rlsp verify --response 'so \\boxed{1/2}' --gold '\\frac{1}{2}'
 """
 
 
-def _cmd_models(args: argparse.Namespace) -> int:
-    from rlsp_agents import models
-
-    if args.action == "list":
-        for row in models.list_models():
-            print(
-                f"{row['name']:<16} prepared={row['prepared']:<4} {row['path']}\n    {row['description']}"
-            )
-        return 0
-    path = models.prepare(args.name, force=args.force)
-    print(path)
-    return 0
+def _available() -> dict[str, object]:
+    mods: dict[str, object] = {}
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue  # not built yet in this checkout
+        mod = importlib.import_module(name)
+        if hasattr(mod, "COMMAND") and hasattr(mod, "main"):
+            mods[mod.COMMAND] = mod
+    return mods
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rlsp",
-        description=__doc__.splitlines()[0],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    m = sub.add_parser(
-        "models",
-        help="list or prepare models",
-        epilog="examples:\n  rlsp models list\n  rlsp models prepare smollm2-135m --force",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    m.add_argument("action", choices=["list", "prepare"])
-    m.add_argument("name", nargs="?", default="smollm2-135m", help="embedded model name")
-    m.add_argument("--force", action="store_true", help="re-convert even if prepared")
-    m.set_defaults(func=_cmd_models)
-    return parser
+def _usage(mods: dict[str, object]) -> str:
+    lines = ["usage: rlsp <command> [options]", "", __doc__.splitlines()[0], "", "commands:"]
+    for cmd, mod in mods.items():
+        lines.append(f"  {cmd:<10} {getattr(mod, 'HELP', '')}")
+    lines += ["", EXAMPLES]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    mods = _available()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage(mods))
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in mods:
+        print(f"rlsp: unknown command {cmd!r}\n\n{_usage(mods)}", file=sys.stderr)
+        return 2
     try:
-        return int(args.func(args) or 0)
+        return int(mods[cmd].main(rest) or 0)  # type: ignore[attr-defined]
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("rlsp: interrupted", file=sys.stderr)
         return 130
 
 

