@@ -1,0 +1,412 @@
+"""Scoring responses against gold answers for the integrations: one item, or many in a worker pool.
+
+Every integration (TRL, verl, the HTTP reward server) scores through :func:`score_item`, a thin,
+JSON-friendly wrapper around :func:`rlsp_env.rewards.score` (the env's reward channels and the
+verifier; nothing is re-implemented here). :class:`ScoringPool` runs the same call in persistent
+worker processes with a **per-item timeout that starts inside the worker**: time spent waiting in
+the queue never counts, and a response that hangs the scorer is abandoned (its worker process is
+killed and replaced) while the other items carry on in the other workers.
+
+Example:
+    >>> from rlsp_env.integrations.scoring import score_item
+    >>> item = score_item("2 + 3 = 5, so \\\\boxed{5}", "5", weights="correctness")  # doctest: +SKIP
+    >>> item.rewards["correctness"], item.verdict["correct"]  # doctest: +SKIP
+    (1.0, True)
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import multiprocessing as mp
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ItemScore",
+    "ScoringPool",
+    "Weights",
+    "resolve_weights",
+    "score_item",
+    "timeout_result",
+]
+
+#: A weighting: a preset name of ``rlsp_env.rewards.PRESETS`` or an explicit ``{channel: weight}``.
+Weights = str | Mapping[str, float]
+
+#: The function the workers call; ``module:attribute`` so that spawned processes can import it.
+DEFAULT_SCORER = "rlsp_env.rewards:score"
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """The score of one response: the weighted scalar, every channel, and the verifier's verdict.
+
+    Attributes:
+        reward: the weighted scalar (the declared combination of the channels).
+        rewards: every channel by name, including log-only ones (weight 0).
+        verdict: the verifier's verdict as a dict (``correct``, ``extracted``, ``reason``,
+            ``stage``).
+        timed_out: True when the item exceeded the per-item timeout (or its worker died) and was
+            abandoned; then ``reward`` and every channel are 0.0 and ``verdict["reason"]`` says why.
+        elapsed_s: seconds spent scoring inside the worker (0.0 for direct calls).
+    """
+
+    reward: float
+    rewards: dict[str, float]
+    verdict: dict[str, Any]
+    timed_out: bool = False
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return {
+            "reward": self.reward,
+            "rewards": dict(self.rewards),
+            "verdict": dict(self.verdict),
+            "timed_out": self.timed_out,
+            "elapsed_s": self.elapsed_s,
+        }
+
+
+def resolve_weights(weights: Weights) -> dict[str, float]:
+    """Turns a preset name or a mapping into an explicit ``{channel: weight}`` dict.
+
+    Args:
+        weights: a name of ``rlsp_env.rewards.PRESETS`` (``"rlsp"``, ``"correctness"``,
+            ``"default"``) or a mapping of channel names to finite floats.
+
+    Returns:
+        A new dict; channels with weight 0 are kept (they are logged, not optimised).
+
+    Raises:
+        ValueError: unknown preset name, or a weight that is not a finite number.
+
+    Example:
+        >>> resolve_weights({"correctness": 1.0, "format": 0})
+        {'correctness': 1.0, 'format': 0.0}
+    """
+    if isinstance(weights, str):
+        from rlsp_env import rewards
+
+        presets = rewards.PRESETS
+        if weights not in presets:
+            raise ValueError(f"unknown reward weights preset {weights!r}; known: {sorted(presets)}")
+        weights = presets[weights]
+    if not isinstance(weights, Mapping):
+        raise ValueError(
+            f"reward weights must be a preset name or a mapping, got {type(weights).__name__}"
+        )
+    out: dict[str, float] = {}
+    for name, w in weights.items():
+        if not isinstance(name, str):
+            raise ValueError(f"channel names must be strings, got {name!r}")
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(float(w)):
+            raise ValueError(f"weight of channel {name!r} must be a finite number, got {w!r}")
+        out[name] = float(w)
+    return out
+
+
+def _load(spec: str) -> Callable[..., Any]:
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise ValueError(f"scorer must be 'module:function', got {spec!r}")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"{spec} is not callable")
+    return obj
+
+
+def _verdict_dict(verdict: Any) -> dict[str, Any]:
+    if verdict is None:
+        return {}
+    if isinstance(verdict, Mapping):
+        return dict(verdict)
+    if hasattr(verdict, "to_dict"):
+        return dict(verdict.to_dict())
+    return dict(vars(verdict))
+
+
+def _to_item(result: Any, elapsed_s: float = 0.0) -> ItemScore:
+    """Converts a ``rewards.score`` result (a ``ScoreResult``) into an :class:`ItemScore`."""
+    rewards = {str(k): float(v) for k, v in dict(result.rewards).items()}
+    return ItemScore(
+        reward=float(result.reward),
+        rewards=rewards,
+        verdict=_verdict_dict(result.verdict),
+        timed_out=False,
+        elapsed_s=elapsed_s,
+    )
+
+
+def score_item(
+    response: str,
+    gold: str,
+    *,
+    weights: Weights = "rlsp",
+    scorer: str = DEFAULT_SCORER,
+) -> ItemScore:
+    """Scores one response against a gold answer with the env's reward channels, in this process.
+
+    Args:
+        response: the model's text (the completion only, not the prompt).
+        gold: the gold answer (a LaTeX string or number as the datasets write it).
+        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``.
+        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
+
+    Returns:
+        The weighted scalar, every channel and the verdict.
+
+    Raises:
+        TypeError: ``response`` or ``gold`` is not a string.
+
+    Example:
+        >>> item = score_item("so \\\\boxed{4}", "4", weights="correctness")  # doctest: +SKIP
+        >>> item.verdict["correct"]  # doctest: +SKIP
+        True
+    """
+    if not isinstance(response, str) or not isinstance(gold, str):
+        raise TypeError(
+            f"response and gold must be str, got {type(response).__name__} and {type(gold).__name__}"
+        )
+    fn = _load(scorer)
+    w = resolve_weights(weights)
+    return _to_item(fn(response, gold, weights=w))
+
+
+def timeout_result(reason: str = "timeout", elapsed_s: float = 0.0) -> ItemScore:
+    """The result of an abandoned item: every channel 0.0 and a verdict that says why.
+
+    Example:
+        >>> timeout_result().verdict["reason"]
+        'timeout'
+    """
+    return ItemScore(
+        reward=0.0,
+        rewards={},
+        verdict={"correct": False, "extracted": None, "reason": reason, "stage": "timeout"},
+        timed_out=True,
+        elapsed_s=elapsed_s,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker process
+
+
+def _worker_main(conn: Any, scorer: str, weights: dict[str, float]) -> None:
+    """Runs in a spawned process: receive (index, response, gold), reply start, then the result."""
+    try:
+        fn = _load(scorer)
+    except BaseException as e:  # report the import failure to the parent, then exit
+        conn.send(("fatal", f"{type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        response, gold = msg
+        t0 = time.perf_counter()
+        conn.send(("start", None))
+        try:
+            res = _to_item(fn(response, gold, weights=weights), time.perf_counter() - t0)
+            conn.send(("ok", res.to_dict()))
+        except Exception as e:
+            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+@dataclass
+class _Task:
+    response: str
+    gold: str
+    future: Future = field(default_factory=Future)
+
+
+class _Slot:
+    """One worker process and the parent thread that feeds it, enforcing the per-item timeout."""
+
+    def __init__(self, pool: ScoringPool, index: int) -> None:
+        self.pool = pool
+        self.index = index
+        self.proc: Any = None
+        self.conn: Any = None
+        self.thread = threading.Thread(target=self._run, name=f"rlsp-scoring-{index}", daemon=True)
+
+    def start_process(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(
+            target=_worker_main,
+            args=(child, self.pool.scorer, self.pool.weights),
+            name=f"rlsp-scoring-worker-{self.index}",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        self.proc, self.conn = proc, parent
+        # Wait for the worker to import the scorer, so that its import time never counts against
+        # an item's timeout.
+        if not parent.poll(self.pool.start_timeout_s):
+            self.kill()
+            raise RuntimeError(
+                f"scoring worker did not start within {self.pool.start_timeout_s:.0f} s"
+            )
+        kind, payload = parent.recv()
+        if kind != "ready":
+            self.kill()
+            raise RuntimeError(f"scoring worker failed to start: {payload}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc, self.conn = None, None
+
+    def _run(self) -> None:
+        pool = self.pool
+        while True:
+            task = pool._tasks.get()
+            if task is None:
+                return
+            if not task.future.set_running_or_notify_cancel():
+                continue
+            try:
+                task.future.set_result(self._score(task))
+            except BaseException as e:  # never leave a caller waiting forever
+                if not task.future.done():
+                    task.future.set_exception(e)
+
+    def _score(self, task: _Task) -> ItemScore:
+        pool = self.pool
+        if self.proc is None or not self.proc.is_alive():
+            self.start_process()
+        try:
+            self.conn.send((task.response, task.gold))
+            # The clock starts when the worker says it has begun this item.
+            if not self.conn.poll(pool.start_timeout_s):
+                raise EOFError("worker did not acknowledge the item")
+            kind, _ = self.conn.recv()
+            started = time.perf_counter()
+            if self.conn.poll(pool.timeout_s):
+                kind, payload = self.conn.recv()
+                if kind == "ok":
+                    return ItemScore(**payload)
+                pool._count("errors")
+                return timeout_result(f"error: {payload}", time.perf_counter() - started)
+            pool._count("timeouts")
+            self.kill()  # abandon the hung item; a fresh worker takes the next one
+            return timeout_result("timeout", time.perf_counter() - started)
+        except (EOFError, OSError, BrokenPipeError):
+            pool._count("worker_deaths")
+            self.kill()
+            return timeout_result("worker_died")
+
+
+class ScoringPool:
+    """Persistent worker processes that score ``(response, gold)`` pairs with a per-item timeout.
+
+    The timeout of an item starts when a worker begins it (queueing time never counts). A response
+    that exceeds it is abandoned: its worker process is killed and restarted, the item gets
+    :func:`timeout_result`, and the other items are unaffected. Thread-safe: many threads (or an
+    asyncio server, through :meth:`submit`) may share one pool.
+
+    Args:
+        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``.
+        workers: number of worker processes (default 2).
+        timeout_s: per-item limit in seconds, measured inside the worker.
+        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
+        start_timeout_s: how long a worker may take to start (import the scorer).
+
+    Example:
+        >>> with ScoringPool("correctness", workers=1, timeout_s=5) as pool:  # doctest: +SKIP
+        ...     items = pool.map([("so \\\\boxed{4}", "4"), ("no idea", "4")])
+        >>> [it.verdict["correct"] for it in items]  # doctest: +SKIP
+        [True, False]
+    """
+
+    def __init__(
+        self,
+        weights: Weights = "rlsp",
+        *,
+        workers: int = 2,
+        timeout_s: float = 5.0,
+        scorer: str = DEFAULT_SCORER,
+        start_timeout_s: float = 120.0,
+    ) -> None:
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive int, got {workers!r}")
+        if not (isinstance(timeout_s, int | float) and timeout_s > 0 and math.isfinite(timeout_s)):
+            raise ValueError(f"timeout_s must be a positive number, got {timeout_s!r}")
+        self.weights = resolve_weights(weights)
+        self.scorer = scorer
+        _load(scorer)  # fail here, with a clear message, if the scorer cannot be imported
+        self.workers = workers
+        self.timeout_s = float(timeout_s)
+        self.start_timeout_s = float(start_timeout_s)
+        self.stats: dict[str, int] = {"timeouts": 0, "errors": 0, "worker_deaths": 0}
+        self._stats_lock = threading.Lock()
+        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._closed = False
+        self._slots = [_Slot(self, i) for i in range(workers)]
+        for slot in self._slots:
+            slot.start_process()
+        for slot in self._slots:
+            slot.thread.start()
+
+    def _count(self, key: str) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
+    def submit(self, response: str, gold: str) -> Future:
+        """Queues one pair; returns a ``concurrent.futures.Future`` of its :class:`ItemScore`."""
+        if self._closed:
+            raise RuntimeError("ScoringPool is closed")
+        if not isinstance(response, str) or not isinstance(gold, str):
+            raise TypeError(
+                f"response and gold must be str, got {type(response).__name__} and {type(gold).__name__}"
+            )
+        task = _Task(response, gold)
+        self._tasks.put(task)
+        return task.future
+
+    def map(self, pairs: Sequence[tuple[str, str]]) -> list[ItemScore]:
+        """Scores ``(response, gold)`` pairs; results in input order, never raises per item."""
+        futures = [self.submit(r, g) for r, g in pairs]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        """Finishes the queued items, stops the workers and joins their threads. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._slots:
+            self._tasks.put(None)
+        for slot in self._slots:
+            slot.thread.join()
+            if slot.conn is not None:
+                try:
+                    slot.conn.send(None)
+                except (OSError, BrokenPipeError):
+                    pass
+            if slot.proc is not None:
+                slot.proc.join(5)
+            slot.kill()
+
+    def __enter__(self) -> ScoringPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
