@@ -1,0 +1,276 @@
+"""Configuration of the bundled agent: one dataclass per command, every field documented.
+
+The dataclasses are the CLI: ``tyro`` turns each field (and its docstring) into an option, so
+``rlsp train --help`` lists exactly what is here. Presets (``rlsp_agents.presets``) are instances of
+these classes.
+
+Example:
+    >>> from rlsp_agents.config import TrainConfig
+    >>> cfg = TrainConfig(total_steps=3, prompts_per_step=2, samples_per_prompt=2)
+    >>> cfg.rollout_size
+    4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["TrainConfig", "SFTConfig", "config_to_dict", "config_from_dict"]
+
+AdvantageMode = Literal["decoupled", "rlsp", "group"]
+Precision = Literal["bf16-autocast", "fp32", "bf16"]
+
+
+def _default_channel_weights() -> dict[str, float]:
+    return {"correctness": 1.0, "format": 0.5, "exploration": 0.1}
+
+
+@dataclass
+class TrainConfig:
+    """PPO for language models with separate reward channels (``rlsp train``)."""
+
+    # --- policy and task ---
+    model: str = "smollm2-135m"
+    """Policy to train: an embedded model name, a local transformers directory or a Hub id."""
+    env_id: str = "rlsp/Arithmetic-v0"
+    """Training environment (any registered ``rlsp/...`` id)."""
+    difficulty: int | None = 1
+    """``difficulty`` passed to procedural environments (None: not passed)."""
+    env_kwargs: str = "{}"
+    """Extra keyword arguments for ``gym.make``, as a JSON object."""
+    eval_env_id: str | None = None
+    """Environment for held-out evaluation (default: ``env_id`` with ``split="test"``)."""
+
+    # --- rewards and advantages ---
+    advantage: AdvantageMode = "decoupled"
+    """``decoupled``: one value head per weighted channel, GAE per channel, each channel's
+    advantages normalised, then combined with ``channel_weights``. ``rlsp``: the paper's scalar
+    reward (the environment's ``reward_preset``) with one critic. ``group``: critic-free
+    GRPO/RLOO, group-normalised per channel, then combined."""
+    channel_weights: dict[str, float] = field(default_factory=_default_channel_weights)
+    """Weight of each reward channel in the combined advantage (decoupled and group modes);
+    channels not listed are logged only."""
+    reward_preset: str = "rlsp"
+    """The environment's reward weighting for its scalar reward (``rlsp``, ``correctness``,
+    ``default``); the scalar is what ``rlsp`` mode trains on and is logged as ``reward/total``."""
+    weight_schedule: Literal["constant", "linear", "correctness"] = "constant"
+    """Schedule of ``schedule_channel``'s weight: constant, falling linearly to 0 over training, or
+    multiplied by (1 - recent correctness), i.e. exploration annealed as correctness rises."""
+    schedule_channel: str = "exploration"
+    """The channel that ``weight_schedule`` acts on."""
+    group_baseline: Literal["grpo", "rloo"] = "grpo"
+    """Baseline of ``group`` mode: group mean and std (GRPO) or leave-one-out mean (RLOO)."""
+    gamma: float = 1.0
+    """Discount over response tokens (RLSP: 1)."""
+    lam: float = 0.95
+    """GAE lambda (RLSP: 0.95)."""
+
+    # --- rollout (DASH preemptive sampling: one generation per optimizer step) ---
+    total_steps: int = 20
+    """Number of PPO iterations (each: sample, verify, update, sync)."""
+    prompts_per_step: int = 16
+    """Distinct problems sampled per iteration."""
+    samples_per_prompt: int = 4
+    """Responses per problem (the group size of ``group`` mode)."""
+    max_new_tokens: int = 128
+    """Longest response in tokens."""
+    temperature: float = 0.7
+    """Sampling temperature (this small model's samples at 1.0 are mostly gibberish)."""
+    top_p: float = 1.0
+    """Nucleus sampling threshold."""
+    sampler: Literal["vllm", "transformers"] = "vllm"
+    """Sampling back end; the policy's weights are synced into it after every optimizer step."""
+
+    # --- optimisation ---
+    lr: float = 2e-6
+    """Actor learning rate (AdamW)."""
+    critic_lr: float = 1e-4
+    """Learning rate of the value heads."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_grad_norm: float = 1.0
+    """Gradient clipping (global norm)."""
+    micro_batch_size: int = 8
+    """Sequences per forward/backward pass; gradients are accumulated over micro-batches."""
+    num_minibatches: int = 1
+    """Optimizer steps per rollout batch."""
+    update_epochs: int = 1
+    """Passes over each rollout batch."""
+    clip: float = 0.2
+    """PPO ratio clip."""
+    value_clip: float | None = 0.2
+    """Value clip around the old values (None: unclipped)."""
+    vf_coef: float = 0.5
+    """Weight of the value loss."""
+    kl_coef: float = 0.0
+    """KL penalty to the initial policy (k3 estimator, a loss term); 0 turns it off (DASH finding)
+    and skips the reference model entirely."""
+    entropy_coef: float = 0.0
+    """Entropy bonus (entropy is always logged)."""
+    filter_tau: float = 0.1
+    """DASH gradient filtering: drop samples whose mean |advantage| <= tau (at least one is kept);
+    a negative value keeps everything."""
+    critic_hidden: int = 256
+    """Width of each value head's hidden layer."""
+    critic_detach: bool = True
+    """Value heads read detached hidden states (the value loss does not move the policy)."""
+    precision: Precision = "bf16-autocast"
+    """fp32 weights with bf16 autocast (default), pure fp32, or pure bf16 weights."""
+
+    # --- run management ---
+    seed: int = 0
+    """Seed of problem selection, sampling and initialisation."""
+    out: str = "runs/train"
+    """Output directory: metrics.jsonl, checkpoints, plots, final model."""
+    resume: bool = False
+    """Continue from the newest complete checkpoint in ``out``."""
+    checkpoint_every: int = 1
+    """Save a checkpoint every N iterations (only the newest is kept); 0: never."""
+    save_optimizer: bool = True
+    """Include the optimizer state in checkpoints (exact resume; larger files)."""
+    eval_every: int = 0
+    """Evaluate greedy held-out accuracy every N iterations (0: only at the end if ``eval_n``)."""
+    eval_n: int = 0
+    """Held-out problems per evaluation (0: no evaluation during training)."""
+    threads: int | None = None
+    """torch CPU threads (default: all cores)."""
+    log_samples: int = 1
+    """Responses printed per iteration (0: none)."""
+    plots: bool = True
+    """Write PNG plots of the metrics at the end."""
+    save_final: bool = True
+    """Save the trained policy under ``out/final``."""
+    progress: bool = True
+    """Show a progress bar."""
+
+    @property
+    def rollout_size(self) -> int:
+        """Responses per iteration: ``prompts_per_step * samples_per_prompt``."""
+        return self.prompts_per_step * self.samples_per_prompt
+
+    def env_kwargs_dict(self) -> dict[str, Any]:
+        """``env_kwargs`` parsed (a JSON object), plus ``difficulty`` when set."""
+        try:
+            kw = json.loads(self.env_kwargs) if self.env_kwargs else {}
+        except json.JSONDecodeError as e:
+            raise ValueError(
+                f"env_kwargs is not valid JSON: {e.msg}: {self.env_kwargs!r}"
+            ) from None
+        if not isinstance(kw, dict):
+            raise ValueError(f"env_kwargs must be a JSON object, got {self.env_kwargs!r}")
+        if self.difficulty is not None:
+            kw.setdefault("difficulty", self.difficulty)
+        return kw
+
+    def validate(self) -> None:
+        """Raises ``ValueError`` naming the first inconsistent setting."""
+        checks = [
+            (self.total_steps >= 1, "total_steps must be >= 1"),
+            (self.prompts_per_step >= 1, "prompts_per_step must be >= 1"),
+            (self.samples_per_prompt >= 1, "samples_per_prompt must be >= 1"),
+            (
+                self.advantage != "group" or self.samples_per_prompt >= 2,
+                "advantage='group' needs samples_per_prompt >= 2",
+            ),
+            (self.max_new_tokens >= 1, "max_new_tokens must be >= 1"),
+            (self.temperature >= 0, "temperature must be >= 0"),
+            (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
+            (self.micro_batch_size >= 1, "micro_batch_size must be >= 1"),
+            (self.num_minibatches >= 1, "num_minibatches must be >= 1"),
+            (self.update_epochs >= 1, "update_epochs must be >= 1"),
+            (self.rollout_size >= self.num_minibatches, "num_minibatches exceeds the rollout size"),
+            (self.lr > 0 and self.critic_lr > 0, "learning rates must be > 0"),
+            (0 <= self.gamma <= 1 and 0 <= self.lam <= 1, "gamma and lam must be in [0, 1]"),
+            (self.clip > 0, "clip must be > 0"),
+            (self.kl_coef >= 0, "kl_coef must be >= 0"),
+            (self.checkpoint_every >= 0, "checkpoint_every must be >= 0"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise ValueError(msg)
+        if self.advantage != "rlsp":
+            if not any(w != 0 for w in self.channel_weights.values()):
+                raise ValueError("channel_weights needs at least one nonzero weight")
+        self.env_kwargs_dict()
+
+    def active_channels(self) -> list[str]:
+        """The channels that get an advantage: the nonzero ``channel_weights`` (or ``["total"]``
+        in ``rlsp`` mode, the scalar reward)."""
+        if self.advantage == "rlsp":
+            return ["total"]
+        return [k for k, w in self.channel_weights.items() if w != 0.0]
+
+
+@dataclass
+class SFTConfig:
+    """Supervised fine-tuning on demonstrations, loss on response tokens only (``rlsp sft``)."""
+
+    model: str = "smollm2-135m"
+    """Model to fine-tune: an embedded model name, a local transformers directory or a Hub id."""
+    source: Literal["env", "jsonl"] = "env"
+    """``env``: worked solutions of an environment's training split (procedural tasks, MATH);
+    ``jsonl``: a file of ``{"prompt", "response"}`` or ``{"messages"}`` rows."""
+    env_id: str = "rlsp/Arithmetic-v0"
+    """Environment whose training problems and worked solutions are the demonstrations."""
+    difficulty: int | None = 1
+    """``difficulty`` for procedural environments (None: not passed)."""
+    env_kwargs: str = "{}"
+    """Extra ``gym.make`` keyword arguments, as a JSON object."""
+    jsonl: str | None = None
+    """Path of the JSONL file when ``source=jsonl``."""
+    num_examples: int = 512
+    """Demonstrations to draw from the environment (``source=env``); all rows of a JSONL file."""
+    epochs: float = 1.0
+    """Passes over the demonstrations (fractions allowed)."""
+    batch_size: int = 16
+    """Sequences per optimizer step."""
+    micro_batch_size: int = 8
+    """Sequences per forward/backward pass."""
+    lr: float = 2e-5
+    """Peak learning rate (AdamW; linear warm-up over 10% of steps, then linear decay)."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_grad_norm: float = 1.0
+    """Gradient clipping (global norm)."""
+    max_length: int = 512
+    """Longest sequence (prompt + response) in tokens; longer examples are skipped and counted."""
+    precision: Precision = "bf16-autocast"
+    """fp32 weights with bf16 autocast (default), pure fp32, or pure bf16 weights."""
+    max_minutes: float | None = None
+    """Stop after this many minutes of training (the model so far is saved)."""
+    seed: int = 0
+    """Seed of example order and selection."""
+    out: str = "runs/sft"
+    """Output directory: the fine-tuned model (``out/final``), metrics.jsonl, a loss plot."""
+    threads: int | None = None
+    """torch CPU threads (default: all cores)."""
+    progress: bool = True
+    """Show a progress bar."""
+
+    def env_kwargs_dict(self) -> dict[str, Any]:
+        """``env_kwargs`` parsed, plus ``difficulty`` when set."""
+        try:
+            kw = json.loads(self.env_kwargs) if self.env_kwargs else {}
+        except json.JSONDecodeError as e:
+            raise ValueError(
+                f"env_kwargs is not valid JSON: {e.msg}: {self.env_kwargs!r}"
+            ) from None
+        if not isinstance(kw, dict):
+            raise ValueError(f"env_kwargs must be a JSON object, got {self.env_kwargs!r}")
+        if self.difficulty is not None:
+            kw.setdefault("difficulty", self.difficulty)
+        return kw
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass."""
+    return dataclasses.asdict(cfg)
+
+
+def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuilds a config, ignoring keys the class does not know (older/newer checkpoints)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})

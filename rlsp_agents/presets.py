@@ -1,0 +1,86 @@
+"""Named training presets: ``rlsp train --preset NAME [overrides]``.
+
+- ``cpu-smollm2``: the main job on the embedded SmolLM2-135M-Instruct, sized for a 2-core CPU
+  (short responses, small rollouts, temperature 0.7, group baseline per channel).
+- ``llama3.1-8b-rlsp`` / ``qwen2.5-32b-rlsp``: the RLSP paper's PPO hyperparameters (actor lr 2e-7,
+  critic lr 2e-6, clip 0.2, value clip 0.2, GAE lambda 0.95, gamma 1, KL 0.05, rollout batch 512,
+  train batch 128, temperature 0.7, max response 4096) on MATH. These are **GPU-cluster settings**:
+  they were not run on this project's machines, and an 8B/32B policy needs a multi-GPU set-up
+  (the critic here is value heads on the policy, not the paper's separate critic model).
+
+Example:
+    >>> from rlsp_agents.presets import get_preset
+    >>> get_preset("llama3.1-8b-rlsp").lr
+    2e-07
+"""
+
+from __future__ import annotations
+
+import copy
+
+from rlsp_agents.config import TrainConfig
+
+__all__ = ["PRESETS", "get_preset"]
+
+_PAPER = dict(
+    advantage="rlsp",
+    reward_preset="rlsp",
+    lr=2e-7,
+    critic_lr=2e-6,
+    clip=0.2,
+    value_clip=0.2,
+    lam=0.95,
+    gamma=1.0,
+    kl_coef=0.05,
+    temperature=0.7,
+    max_new_tokens=4096,
+    # rollout batch 512 responses, train batch 128 -> 4 optimizer steps per rollout
+    prompts_per_step=512,
+    samples_per_prompt=1,
+    num_minibatches=4,
+    update_epochs=1,
+    micro_batch_size=4,
+    env_id="rlsp/MATH-v0",
+    difficulty=None,
+    filter_tau=-1.0,
+    sampler="vllm",
+    eval_env_id="rlsp/MATH500-v0",
+)
+
+PRESETS: dict[str, TrainConfig] = {
+    "cpu-smollm2": TrainConfig(
+        model="smollm2-135m",
+        env_id="rlsp/Arithmetic-v0",
+        difficulty=1,
+        advantage="group",
+        channel_weights={"correctness": 1.0, "format": 0.5},
+        total_steps=12,
+        prompts_per_step=8,
+        samples_per_prompt=8,
+        max_new_tokens=96,
+        temperature=0.7,
+        lr=1e-5,
+        micro_batch_size=16,
+        filter_tau=0.1,
+        sampler="vllm",
+        checkpoint_every=4,
+        out="runs/train-cpu-smollm2",
+    ),
+    "llama3.1-8b-rlsp": TrainConfig(
+        model="meta-llama/Llama-3.1-8B-Instruct", out="runs/llama3.1-8b-rlsp", **_PAPER
+    ),
+    "qwen2.5-32b-rlsp": TrainConfig(
+        model="Qwen/Qwen2.5-32B-Instruct", out="runs/qwen2.5-32b-rlsp", **_PAPER
+    ),
+}
+
+
+def get_preset(name: str) -> TrainConfig:
+    """A fresh copy of preset ``name``.
+
+    Raises:
+        KeyError: unknown preset, naming the known ones.
+    """
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; known: {sorted(PRESETS)}")
+    return copy.deepcopy(PRESETS[name])
