@@ -421,7 +421,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
 
     from rlsp_env.integrations.scoring import ScoringPool, resolve_weights
 
-    weights = config.weights if config.weights is not None else _env_default_weights(config.env_id)
+    env_weights = _env_default_weights(config.env_id)  # also checks that the id is registered
+    weights = config.weights if config.weights is not None else env_weights
     resolved = resolve_weights(weights)
     metrics = Metrics()
     state: dict[str, Any] = {"pool": pool}

@@ -288,6 +288,12 @@ class _Slot:
             except BaseException as e:  # never leave a caller waiting forever
                 if not task.future.done():
                     task.future.set_exception(e)
+            if self.proc is None and not pool._closed:
+                # Replace an abandoned worker now, not when the next item arrives.
+                try:
+                    self.start_process()
+                except Exception:
+                    pass  # retried (and reported to the caller) with the next item
 
     def _score(self, task: _Task) -> ItemScore:
         pool = self.pool

@@ -11,9 +11,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,29 +44,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    log_path: str
+
+    def log(self) -> str:
+        with open(self.log_path) as f:
+            return f.read()
+
+
 @contextmanager
-def running_server(*args: str, startup_s: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_server(*args: str, startup_s: float = 120.0) -> Iterator[Server]:
     """Starts ``rlsp serve`` in a subprocess on a free loopback port; always stops it."""
     port = free_port()
     cmd = [sys.executable, "-m", "rlsp_env.server", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.abspath(__file__))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    fd, log_path = tempfile.mkstemp(prefix=f"rlsp-serve-{port}-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen([*cmd, *args], stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
     try:
         deadline = time.monotonic() + startup_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}: {proc.stdout.read()}")
+                raise RuntimeError(f"server exited with {proc.returncode}: {server.log()[-4000:]}")
             try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy in time")
+                raise RuntimeError(f"server did not become healthy: {server.log()[-4000:]}")
             time.sleep(0.2)
-        yield url, proc
+        yield server
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -73,3 +89,4 @@ def running_server(*args: str, startup_s: float = 120.0) -> Iterator[tuple[str, 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+        os.unlink(log_path)
