@@ -1,1 +1,30 @@
-"""rlsp_verifiers: math answer checking that cannot be reward-hacked (standalone, no torch)."""
+"""rlsp_verifiers: math answer checking that cannot be reward-hacked (standalone, no torch).
+
+Strings in, verdicts out::
+
+    >>> from rlsp_verifiers import verify
+    >>> v = verify("... so the answer is \\\\boxed{\\\\frac{1}{2}}", "0.5")
+    >>> v.correct, v.stage
+    (True, 'numeric')
+
+Nothing here evaluates text as code: answers are read by a small bounded parser that builds
+sympy objects through constructors only (no ``sympify``/``parse_expr``/``eval``).
+See ``docs/verifier.md`` for every reading chosen where two are defensible.
+"""
+
+from .api import MODES, is_equivalent, verify
+from .extract import extract_answer
+from .pool import VerifierPool, verify_many
+from .verdict import REASONS, STAGES, Verdict
+
+__all__ = [
+    "MODES",
+    "REASONS",
+    "STAGES",
+    "Verdict",
+    "VerifierPool",
+    "extract_answer",
+    "is_equivalent",
+    "verify",
+    "verify_many",
+]

@@ -1,0 +1,54 @@
+"""The worker process of :class:`rlsp_verifiers.VerifierPool` (JSON lines on stdin/stdout).
+
+Protocol: it prints ``{"ready": true}`` once imported; for each request line
+``{"id", "r", "g", "m", "t"}`` it prints ``{"ack": id}`` when it starts the item and
+``{"id": id, "v": verdict}`` when done. It exits at end of input.
+
+Test-only hooks (active only with ``RLSP_VERIFIERS_TEST_HOOKS=1`` in the worker's environment):
+a response starting with ``__rlsp_test_sleep__:N`` blocks for N seconds without checking any
+deadline (a stand-in for a pathological input), and ``__rlsp_test_exit__`` makes the worker die.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def _hook(response: str) -> None:
+    if os.environ.get("RLSP_VERIFIERS_TEST_HOOKS") != "1":
+        return
+    if response.startswith("__rlsp_test_sleep__:"):
+        time.sleep(float(response.split(":", 1)[1].split()[0]))
+    elif response.startswith("__rlsp_test_exit__"):
+        os._exit(3)
+
+
+def main() -> int:
+    from rlsp_verifiers.api import verify
+    from rlsp_verifiers.verdict import Verdict
+
+    out = sys.stdout
+    out.write('{"ready": true}\n')
+    out.flush()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        idx = req["id"]
+        out.write(json.dumps({"ack": idx}) + "\n")
+        out.flush()
+        try:
+            _hook(req["r"])
+            v = verify(req["r"], req["g"], mode=req.get("m", "strict"), timeout_s=req.get("t"))
+        except Exception:  # noqa: BLE001 - report, keep serving
+            v = Verdict(False, None, "internal_error", "input")
+        out.write(json.dumps({"id": idx, "v": v.to_dict()}) + "\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The public checks: :func:`verify` (a response against a gold answer) and :func:`is_equivalent`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .compare import Deadline, Decision, Timeout, compare_answers
+from .extract import EVAL_FALLBACKS, extract, extract_boxes
+from .normalize import UnsafeInput
+from .parse import TooLarge
+from .verdict import Verdict
+
+__all__ = ["MODES", "is_equivalent", "verify"]
+
+#: ``"strict"`` (the RL default: boxed answers only) and ``"eval"`` (also reads unboxed final
+#: answers the way evaluation harnesses do, and rounds to a decimal gold's precision).
+MODES: tuple[str, ...] = ("strict", "eval")
+
+
+def _gold_text(gold: str) -> str:
+    boxes = (
+        [b for b in extract_boxes(gold) if b is not None]
+        if "\\boxed" in gold or "\\fbox" in gold
+        else []
+    )
+    return boxes[-1] if boxes else gold
+
+
+def _decide(answer: str, gold: str, mode: str, deadline: Deadline) -> Decision:
+    try:
+        return compare_answers(answer, gold, mode=mode, deadline=deadline)
+    except UnsafeInput as e:
+        return Decision(False, e.reason, "input")
+    except (TooLarge, RecursionError, MemoryError, OverflowError):
+        return Decision(False, "too_large", "input")
+    except Timeout:
+        return Decision(False, "timeout", "timeout")
+    except Exception:  # noqa: BLE001 - verify never raises for str inputs; reported instead
+        return Decision(False, "internal_error", "input")
+
+
+def verify(
+    response: str,
+    gold: str,
+    *,
+    mode: Literal["strict", "eval"] = "strict",
+    timeout_s: float | None = None,
+) -> Verdict:
+    """Checks a model response against a gold answer.
+
+    The response's final answer is its last ``\\boxed{}`` after any ``</think>``; several
+    different boxes count as several answers (rejected unless the gold is a list of as many).
+    ``mode="eval"`` also reads unboxed final answers (``The final answer is 34``, ``#### 34``,
+    the last math span) and, for decimal golds, accepts answers that round to the gold.
+
+    Args:
+        response: the full model output.
+        gold: the gold answer (plain or LaTeX; a boxed gold is unboxed).
+        mode: ``"strict"`` (RL default) or ``"eval"``.
+        timeout_s: cooperative time budget in seconds (checked between stages; for a hard
+            bound on arbitrary input use :func:`verify_many` / :class:`VerifierPool`).
+
+    Returns:
+        A :class:`Verdict`. Never raises for ``str`` inputs.
+
+    Raises:
+        ValueError: an unknown ``mode``.
+
+    Example:
+        >>> verify("so the answer is \\\\boxed{\\\\dfrac{1}{2}}", "0.5").correct
+        True
+        >>> verify("\\\\boxed{4}", "4\\\\sqrt{2}").reason
+        'not_equal'
+        >>> verify("\\\\boxed{2} or \\\\boxed{3}", "3").reason
+        'multiple_answers'
+        >>> verify("The answer is 3.", "3").reason
+        'no_answer'
+        >>> verify("The final answer is 3.", "3", mode="eval").correct
+        True
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not isinstance(response, str) or not isinstance(gold, str):
+        return Verdict(False, None, "invalid_input", "input")
+    deadline = Deadline(timeout_s)
+    try:
+        ex = extract(response, EVAL_FALLBACKS if mode == "eval" else ())
+    except Exception:  # noqa: BLE001 - never raise for str inputs
+        return Verdict(False, None, "internal_error", "extract")
+    if ex.reason is not None:
+        return Verdict(False, None, ex.reason, "extract")
+    answer = ex.answers[-1] if len(ex.answers) == 1 else ", ".join(ex.answers)
+    try:
+        gold_text = _gold_text(gold)
+    except Exception:  # noqa: BLE001
+        gold_text = gold
+    d = _decide(answer, gold_text, mode, deadline)
+    if not d.equal and len(ex.answers) > 1 and d.reason in ("not_equal", "unparseable"):
+        d = Decision(False, "multiple_answers", "extract")
+    return Verdict(d.equal, answer, d.reason, d.stage)
+
+
+def is_equivalent(answer: str, gold: str, *, timeout_s: float | None = None) -> bool:
+    """Whether two answer strings (not whole responses) denote the same answer.
+
+    Example:
+        >>> is_equivalent("\\\\frac{\\\\sqrt{8}}{2}", "\\\\sqrt 2")
+        True
+        >>> is_equivalent("(1, 2]", "(1, 2)")
+        False
+    """
+    if not isinstance(answer, str) or not isinstance(gold, str):
+        return False
+    return _decide(answer, gold, "strict", Deadline(timeout_s)).equal

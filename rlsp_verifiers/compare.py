@@ -1,0 +1,530 @@
+"""The comparison cascade: string -> numeric (exact) -> structural -> symbolic (bounded).
+
+Every function here returns a :class:`Decision` (equal or not, reason, stage) and never raises
+for parsed values; the caller in :mod:`rlsp_verifiers.api` turns bound violations into verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import Expr, I, Integer, S, Symbol, oo
+
+from .normalize import check_input, comparison_key, normalize, split_percent
+from .parse import (
+    Answers,
+    Matrix,
+    ParseError,
+    Rel,
+    Seq,
+    SetV,
+    Text,
+    TooLarge,
+    Union,
+    is_mathy_i,
+    iter_exprs,
+    map_exprs,
+    parse,
+)
+
+__all__ = ["Decision", "Deadline", "compare_answers", "expr_equal"]
+
+#: Expressions larger than this (sympy op count) skip the expensive symbolic stage.
+MAX_SYMBOLIC_OPS = 60
+#: Working precision (digits) of numeric screening.
+NUMERIC_DPS = 60
+
+
+class Timeout(Exception):
+    """The cooperative deadline passed."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    equal: bool
+    reason: str
+    stage: str
+
+
+class Deadline:
+    """A cooperative deadline, checked between steps (works in any thread or process)."""
+
+    def __init__(self, timeout_s: float | None) -> None:
+        self.end = None if timeout_s is None else time.monotonic() + timeout_s
+
+    def check(self) -> None:
+        if self.end is not None and time.monotonic() > self.end:
+            raise Timeout()
+
+
+@dataclass
+class _Ctx:
+    deadline: Deadline
+    mode: str
+    gold_decimals: int | None = None  # decimal places of a plain decimal gold (eval mode rounding)
+
+
+_UNDEFINED = (S.NaN, S.ComplexInfinity)
+
+
+def _small(e: Expr) -> bool:
+    try:
+        if sympy.count_ops(e, visual=False) > MAX_SYMBOLIC_OPS:
+            return False
+    except Exception:  # noqa: BLE001 - count_ops on odd objects; treat as not small
+        return False
+    for p in e.atoms(sympy.Pow):
+        ex = p.exp
+        if ex.is_Integer and abs(int(ex)) > 64 and not p.base.is_Rational:
+            return False
+    return True
+
+
+def _n(e: Expr, dps: int) -> complex | None:
+    try:
+        v = e.evalf(dps, maxn=dps * 2)
+    except Exception:  # noqa: BLE001 - evalf failures mean "not a plain number"
+        return None
+    if not v.is_number or v.has(oo, -oo, S.ComplexInfinity, S.NaN):
+        return None
+    try:
+        re_, im_ = v.as_real_imag()
+        return sympy.Float(re_, dps), sympy.Float(im_, dps)  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _numerically_close(a: Expr, b: Expr, dps: int, rel: float) -> bool | None:
+    """True/False when both evaluate; None when they cannot be evaluated."""
+    va, vb = _n(a, dps), _n(b, dps)
+    if va is None or vb is None:
+        return None
+    (ar, ai), (br, bi) = va, vb  # type: ignore[misc]
+    diff = abs(ar - br) + abs(ai - bi)
+    scale = max(abs(ar) + abs(ai), abs(br) + abs(bi))
+    if scale == 0:
+        return diff == 0
+    return bool(diff <= sympy.Float(rel, dps) * scale)
+
+
+def _is_algebraic(e: Expr) -> bool:
+    for node in sympy.preorder_traversal(e):
+        if isinstance(node, (sympy.Function,)) or node in (sympy.pi, sympy.E):
+            return False
+        if isinstance(node, sympy.Pow) and not node.exp.is_Rational:
+            return False
+    return True
+
+
+def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
+    """Exact equality of two sympy expressions (``a`` the response, ``b`` the gold).
+
+    Rationals compare exactly; algebraic numbers are decided with minimal polynomials;
+    transcendental constants by bounded simplification, then 100-digit agreement; expressions
+    with free symbols by ``cancel`` (a decision procedure for rational functions) or bounded
+    ``simplify``.
+    """
+    ctx.deadline.check()
+    if a.has(*_UNDEFINED) or b.has(*_UNDEFINED):
+        return Decision(False, "undefined", "numeric")
+    if a == b:
+        return Decision(True, "equal", "numeric")
+    if a.is_Rational and b.is_Rational:
+        if ctx.mode == "eval" and ctx.gold_decimals is not None and ctx.gold_decimals > 0:
+            if round(sympy.Rational(a), ctx.gold_decimals) == b:
+                return Decision(True, "equal_rounded", "numeric")
+        return Decision(False, "not_equal", "numeric")
+    if a.has(oo, -oo) or b.has(oo, -oo):
+        return Decision(False, "not_equal", "numeric")
+    free = a.free_symbols | b.free_symbols
+    if not free:
+        close = _numerically_close(a, b, NUMERIC_DPS, 1e-40)
+        if close is False:
+            if ctx.mode == "eval" and ctx.gold_decimals is not None and b.is_Rational:
+                v = _n(a, 30)
+                if (
+                    v is not None
+                    and v[1] == 0
+                    and round(sympy.Rational(str(v[0])), ctx.gold_decimals) == b
+                ):  # type: ignore[index]
+                    return Decision(True, "equal_rounded", "numeric")
+            return Decision(False, "not_equal", "numeric")
+        ctx.deadline.check()
+        d = sympy.Add(a, -b)
+        if d == 0:
+            return Decision(True, "equal", "numeric")
+        if d.is_Rational:
+            return Decision(False, "not_equal", "numeric")
+        if not (_small(a) and _small(b)):
+            return Decision(False, "undecided", "symbolic")
+        d2 = sympy.expand(d)
+        if d2 == 0:
+            return Decision(True, "equal", "symbolic")
+        if d2.is_Rational:
+            return Decision(False, "not_equal", "symbolic")
+        ctx.deadline.check()
+        if _is_algebraic(d):
+            x = Symbol("_x")
+            try:
+                mp = sympy.minimal_polynomial(d, x)
+            except Exception:  # noqa: BLE001 - unsupported forms fall through
+                mp = None
+            if mp is not None:
+                return Decision(mp == x, "equal" if mp == x else "not_equal", "symbolic")
+        ctx.deadline.check()
+        try:
+            z = d.is_zero
+        except Exception:  # noqa: BLE001
+            z = None
+        if z is True:
+            return Decision(True, "equal", "symbolic")
+        if z is False:
+            return Decision(False, "not_equal", "symbolic")
+        ctx.deadline.check()
+        s = sympy.simplify(d)
+        if s == 0:
+            return Decision(True, "equal", "symbolic")
+        if s.is_Rational:
+            return Decision(False, "not_equal", "symbolic")
+        ctx.deadline.check()
+        close = _numerically_close(a, b, 120, 1e-100)
+        if close:
+            return Decision(True, "equal_numerically", "numeric")
+        return Decision(False, "not_equal", "numeric")
+    # free symbols
+    if not (_small(a) and _small(b)):
+        return Decision(False, "undecided", "symbolic")
+    d = sympy.Add(a, -b)
+    if d == 0:
+        return Decision(True, "equal", "symbolic")
+    ctx.deadline.check()
+    try:
+        if d.is_rational_function(*free):
+            c = sympy.cancel(sympy.together(d))
+            return Decision(c == 0, "equal" if c == 0 else "not_equal", "symbolic")
+    except Exception:  # noqa: BLE001 - fall through to simplify
+        pass
+    ctx.deadline.check()
+    # screen at deterministic points before paying for simplify
+    pts = [Integer(3) / 7, Integer(11) / 5, Integer(-5) / 3]
+    for p in pts:
+        subs = {s: p + k for k, s in enumerate(sorted(free, key=str))}
+        close = _numerically_close(a.subs(subs), b.subs(subs), 30, 1e-20)
+        if close is False:
+            return Decision(False, "not_equal", "symbolic")
+    ctx.deadline.check()
+    s = sympy.simplify(d)
+    if s == 0:
+        return Decision(True, "equal", "symbolic")
+    return Decision(False, "undecided", "symbolic")
+
+
+# ---------------------------------------------------------------- structures
+
+
+def _assignment_value(r: Rel) -> Any | None:
+    """``x = 3`` (or ``x = 12/4 = 3``, or ``3 = x``) -> 3; None when not a plain assignment."""
+    if not r.ops or any(op != "=" for op in r.ops):
+        return None
+    sides = list(r.sides)
+    if isinstance(sides[-1], Symbol) and len(sides) == 2 and not isinstance(sides[0], Symbol):
+        sides.reverse()
+    if not isinstance(sides[0], Symbol):
+        return None
+    vals = sides[1:]
+    if len(vals) > 1 and any(isinstance(v, Symbol) for v in vals):
+        return None
+    return vals
+
+
+def _ineq_interval(r: Rel) -> Seq | None:
+    """A one-variable inequality as an interval: ``x \\geq 5`` -> ``[5, oo)``."""
+    ops = r.ops
+    if not ops or any(op not in ("<", "<=", ">", ">=") for op in ops):
+        return None
+    sides = list(r.sides)
+    if any(o.startswith(">") for o in ops):
+        if not all(o.startswith(">") for o in ops):
+            return None
+        sides.reverse()
+        ops = tuple(o.replace(">", "<") for o in reversed(ops))
+    syms = [k for k, s in enumerate(sides) if isinstance(s, Symbol)]
+    if len(syms) != 1 or not all(isinstance(s, Expr) for s in sides):
+        return None
+    k = syms[0]
+    if len(sides) == 2:
+        if k == 0:
+            return Seq("(", ")" if ops[0] == "<" else "]", (-oo, sides[1]))
+        return Seq("(" if ops[0] == "<" else "[", ")", (sides[0], oo))
+    if len(sides) == 3 and k == 1:
+        return Seq(
+            "(" if ops[0] == "<" else "[", ")" if ops[1] == "<" else "]", (sides[0], sides[2])
+        )
+    return None
+
+
+def _items_unordered(ra: tuple[Any, ...], ga: tuple[Any, ...], ctx: _Ctx, dedupe: bool) -> bool:
+    def uniq(xs: tuple[Any, ...]) -> list[Any]:
+        out: list[Any] = []
+        for x in xs:
+            if not any(_equal(x, y, ctx).equal for y in out):
+                out.append(x)
+        return out
+
+    rl, gl = (uniq(ra), uniq(ga)) if dedupe else (list(ra), list(ga))
+    if len(rl) != len(gl):
+        return False
+    used = [False] * len(gl)
+    for x in rl:
+        for j, y in enumerate(gl):
+            if not used[j] and _equal(x, y, ctx).equal:
+                used[j] = True
+                break
+        else:
+            return False
+    return True
+
+
+def _interval_of(v: Any) -> Any:
+    if isinstance(v, Rel):
+        iv = _ineq_interval(v)
+        if iv is not None:
+            return iv
+        if len(v.ops) == 1 and v.ops[0] == "in" and isinstance(v.sides[0], Symbol):
+            return v.sides[1]
+    return v
+
+
+def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
+    """Structural equality of a response value ``r`` and a gold value ``g``."""
+    ctx.deadline.check()
+    # a bare list of answers against a single gold value
+    if isinstance(r, Answers) and not isinstance(g, (Answers, SetV)):
+        if len(r.items) > 1:
+            return Decision(False, "multiple_answers", "structural")
+    if isinstance(g, Answers) or (isinstance(g, SetV) and isinstance(r, Answers)):
+        gi = g.items
+        ri = r.items if isinstance(r, (Answers, SetV)) else (r,)
+        ok = _items_unordered(ri, gi, ctx, dedupe=isinstance(g, SetV))
+        return Decision(ok, "equal" if ok else "not_equal", "structural")
+    if isinstance(g, SetV):
+        if isinstance(r, SetV):
+            ok = _items_unordered(r.items, g.items, ctx, dedupe=True)
+            return Decision(ok, "equal" if ok else "not_equal", "structural")
+        return Decision(False, "not_equal", "structural")
+    if isinstance(g, Rel):
+        gv = _assignment_value(g)
+        if isinstance(r, Rel):
+            rv = _assignment_value(r)
+            if gv is not None and rv is not None:
+                rs = r.sides[0] if isinstance(r.sides[0], Symbol) else r.sides[-1]
+                gs = g.sides[0] if isinstance(g.sides[0], Symbol) else g.sides[-1]
+                if rs != gs:
+                    return Decision(False, "not_equal", "structural")
+                return _all_equal(rv, gv[-1:], ctx)
+            gi, ri = _ineq_interval(g), _ineq_interval(r)
+            if gi is not None and ri is not None:
+                return _equal(ri, gi, ctx)
+            return _relation_equal(r, g, ctx)
+        if gv is not None and len(gv) == 1:
+            return _equal(r, gv[0], ctx)
+        gi = _interval_of(g)
+        if gi is not g:
+            return _equal(r, gi, ctx)
+        return Decision(False, "not_equal", "structural")
+    if isinstance(r, Rel):
+        rv = _assignment_value(r)
+        if rv is not None:
+            return _all_equal(rv, (g,), ctx)
+        ri = _interval_of(r)
+        if ri is not r:
+            return _equal(ri, g, ctx)
+        return Decision(False, "not_equal", "structural")
+    if isinstance(g, Seq):
+        if isinstance(r, Matrix):
+            r = _matrix_as_seq(r, g)
+        if not isinstance(r, Seq) or (r.open, r.close) != (g.open, g.close):
+            return Decision(False, "not_equal", "structural")
+        if len(r.items) != len(g.items):
+            return Decision(False, "not_equal", "structural")
+        for x, y in zip(r.items, g.items):
+            d = _equal(x, y, ctx)
+            if not d.equal:
+                return Decision(False, d.reason, "structural")
+        return Decision(True, "equal", "structural")
+    if isinstance(g, Union):
+        if isinstance(r, Answers):
+            r = Union(r.items)
+        if not isinstance(r, Union):
+            return Decision(False, "not_equal", "structural")
+        ok = _items_unordered(r.parts, g.parts, ctx, dedupe=False)
+        return Decision(ok, "equal" if ok else "not_equal", "structural")
+    if isinstance(g, Matrix):
+        if isinstance(r, Seq):
+            g2 = _matrix_as_seq(g, r)
+            if isinstance(g2, Seq):
+                return _equal(r, g2, ctx)
+        if not isinstance(r, Matrix):
+            return Decision(False, "not_equal", "structural")
+        if len(r.rows) != len(g.rows) or len(r.rows[0]) != len(g.rows[0]):
+            return Decision(False, "not_equal", "structural")
+        for rr, gr in zip(r.rows, g.rows):
+            for x, y in zip(rr, gr):
+                d = _equal(x, y, ctx)
+                if not d.equal:
+                    return Decision(False, d.reason, "structural")
+        return Decision(True, "equal", "structural")
+    if isinstance(g, Text):
+        if isinstance(r, Text):
+            ok = r.text == g.text
+            return Decision(ok, "equal" if ok else "not_equal", "string")
+        return Decision(False, "not_equal", "string")
+    if isinstance(g, Expr):
+        if not isinstance(r, Expr):
+            return Decision(False, "not_equal", "structural")
+        return expr_equal(r, g, ctx)
+    return Decision(False, "not_equal", "structural")
+
+
+def _all_equal(vals: Any, golds: Any, ctx: _Ctx) -> Decision:
+    """Every value of an assignment chain must equal the gold."""
+    g = golds[0]
+    last = None
+    for v in vals:
+        last = _equal(v, g, ctx)
+        if not last.equal:
+            return last
+    assert last is not None
+    return last
+
+
+def _matrix_as_seq(m: Matrix, like: Seq) -> Any:
+    """A one-column or one-row matrix read as the vector ``(a, b, ...)``."""
+    if like.open != "(" or like.close != ")":
+        return m
+    if len(m.rows[0]) == 1:
+        return Seq("(", ")", tuple(r[0] for r in m.rows))
+    if len(m.rows) == 1:
+        return Seq("(", ")", m.rows[0])
+    return m
+
+
+def _relation_equal(r: Rel, g: Rel, ctx: _Ctx) -> Decision:
+    """Two equations are equal when (lhs - rhs) agree up to a non-zero constant factor."""
+    if len(r.ops) != 1 or len(g.ops) != 1 or r.ops[0] != "=" or g.ops[0] != "=":
+        if r.ops == g.ops and len(r.sides) == len(g.sides):
+            for x, y in zip(r.sides, g.sides):
+                if not _equal(x, y, ctx).equal:
+                    return Decision(False, "not_equal", "structural")
+            return Decision(True, "equal", "structural")
+        return Decision(False, "not_equal", "structural")
+    if not all(isinstance(x, Expr) for x in r.sides + g.sides):
+        return Decision(False, "not_equal", "structural")
+    dr = sympy.Add(r.sides[0], -r.sides[1])
+    dg = sympy.Add(g.sides[0], -g.sides[1])
+    if dg == 0 or dr == 0 or not dr.free_symbols or not dg.free_symbols:
+        return Decision(False, "not_equal", "structural")
+    if not (_small(dr) and _small(dg)):
+        return Decision(False, "undecided", "symbolic")
+    ctx.deadline.check()
+    q = sympy.cancel(sympy.together(dr / dg))
+    ok = bool(q.is_number and q != 0 and not q.has(*_UNDEFINED))
+    return Decision(ok, "equal" if ok else "not_equal", "symbolic")
+
+
+# ---------------------------------------------------------------- entry point
+
+_BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
+_CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
+_DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
+
+
+def _choice(key: str) -> str | None:
+    k = re.sub(r"\\text\{([^{}]*)\}", r"\1", key)
+    m = _CHOICE.match(k)
+    return m.group(1).upper() if m else None
+
+
+def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) -> Decision:
+    """Compares one extracted answer with a gold answer string (both raw text).
+
+    Raises:
+        UnsafeInput, TooLarge, Timeout: handled by the caller.
+    """
+    check_input(answer)
+    check_input(gold)
+    na, ng = normalize(answer), normalize(gold)
+    if not na:
+        return Decision(False, "empty_answer", "extract")
+    ka, kg = comparison_key(na), comparison_key(ng)
+    if ka == kg:
+        return Decision(True, "equal", "string")
+    # multiple choice: (C) vs C vs \text{(C)}
+    ca, cg = _choice(ka), _choice(kg)
+    if cg is not None and cg.isupper() and re.search(r"[A-E]", kg):
+        ok = ca == cg
+        return Decision(ok, "equal" if ok else "not_equal", "string")
+    # base-n gold: the same digits, with or without the subscript
+    mb = _BASED.match(kg)
+    if mb:
+        digits = mb.group(1)
+        ma = _BASED.match(ka)
+        ok = (ma.group(1) if ma else ka) == digits and (not ma or ma.group(2) == mb.group(2))
+        return Decision(ok, "equal" if ok else "not_equal", "string")
+    deadline.check()
+    ctx = _Ctx(deadline=deadline, mode=mode)
+    na2, pa = split_percent(na)
+    ng2, pg = split_percent(ng)
+    md = _DECIMAL.match(comparison_key(ng2))
+    if md and mode == "eval":
+        ctx.gold_decimals = len(md.group(1))
+    try:
+        gv = parse(ng2)
+    except ParseError:
+        # an unparseable gold can only match as text
+        ok = ka.lower() == kg.lower() and bool(re.fullmatch(r"[A-Za-z ]+", ka))
+        return Decision(ok, "equal" if ok else "gold_unparseable", "string")
+    deadline.check()
+    try:
+        av = parse(na2)
+    except ParseError:
+        return Decision(False, "unparseable", "string")
+    deadline.check()
+    # i is the imaginary unit only when the gold is complex
+    if is_mathy_i(gv):
+        i_sym = Symbol("i")
+        gv = map_exprs(gv, lambda e: e.subs(i_sym, I))
+        av = map_exprs(av, lambda e: e.subs(i_sym, I))
+    if pa or pg:
+        if not (isinstance(av, Expr) and isinstance(gv, Expr)):
+            return Decision(False, "not_equal", "structural")
+        hundred = Integer(100)
+        cands = [(av, gv)]
+        if pa and not pg:
+            cands.append((av / hundred, gv))
+        elif pg and not pa:
+            cands.append((av, gv / hundred))
+        last = Decision(False, "not_equal", "numeric")
+        for x, y in cands:
+            last = expr_equal(x, y, ctx)
+            if last.equal:
+                return last
+        return last
+    return _equal(av, gv, ctx)
+
+
+def parses(answer: str) -> bool:
+    """Whether an answer normalises and parses (used by tests and the benchmark)."""
+    try:
+        check_input(answer)
+        parse(split_percent(normalize(answer))[0])
+        return True
+    except (ParseError, TooLarge, ValueError):
+        return False
+
+
+_ = (Text, iter_exprs, TooLarge)

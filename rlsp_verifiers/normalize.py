@@ -1,0 +1,221 @@
+"""String normalisation of answer text: decoration removed, meaning kept.
+
+Everything here is a pure string rewrite (regular expressions with linear behaviour on bounded
+input); nothing is evaluated. :func:`normalize` is idempotent: ``normalize(normalize(s)) ==
+normalize(s)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "FORBIDDEN_MACROS",
+    "MAX_ANSWER_CHARS",
+    "UnsafeInput",
+    "check_input",
+    "comparison_key",
+    "normalize",
+    "split_percent",
+]
+
+#: Answers longer than this (after extraction) are refused with ``reason="too_large"``.
+MAX_ANSWER_CHARS = 2000
+
+#: Macros that redefine what later text means: a response containing one is refused.
+FORBIDDEN_MACROS = re.compile(
+    r"\\(?:def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|DeclareMathOperator"
+    r"|catcode|input|include|usepackage|expandafter|csname|futurelet|mathcode|uppercase"
+    r"|lowercase)(?![a-zA-Z])"
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class UnsafeInput(ValueError):
+    """Answer text that is refused before any parsing; ``reason`` is a verdict reason."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+def check_input(s: str) -> None:
+    """Raises :class:`UnsafeInput` for text the verifier refuses to read.
+
+    Example:
+        >>> check_input("\\\\frac{1}{2}")
+        >>> try:
+        ...     check_input("\\\\def\\\\x{5}\\\\x")
+        ... except UnsafeInput as e:
+        ...     print(e.reason)
+        forbidden_macro
+    """
+    if len(s) > MAX_ANSWER_CHARS:
+        raise UnsafeInput("too_large", f"answer longer than {MAX_ANSWER_CHARS} characters")
+    if _CONTROL.search(s):
+        raise UnsafeInput("invalid_characters", "control characters in the answer")
+    if FORBIDDEN_MACROS.search(s):
+        raise UnsafeInput("forbidden_macro", "macro definitions are not allowed in answers")
+
+
+# Unicode math symbols with one unambiguous LaTeX meaning. Anything else non-ASCII is left as it
+# is (so a look-alike letter or digit never becomes the ASCII character it imitates).
+_UNICODE = {
+    "\u2212": "-",  # minus sign
+    "\u2013": "-",  # en dash (used as minus)
+    "\u00d7": r"\times ",
+    "\u22c5": r"\cdot ",
+    "\u00b7": r"\cdot ",
+    "\u00f7": r"\div ",
+    "\u2264": r"\leq ",
+    "\u2265": r"\geq ",
+    "\u2260": r"\neq ",
+    "\u03c0": r"\pi ",
+    "\u221e": r"\infty ",
+    "\u221a": r"\sqrt",
+    "\u00b0": r"^\circ",
+    "\u222a": r"\cup ",
+    "\u2229": r"\cap ",
+    "\u2208": r"\in ",
+    "\u00bd": r"\frac{1}{2}",
+    "\u00bc": r"\frac{1}{4}",
+    "\u00be": r"\frac{3}{4}",
+    "\u00a0": " ",  # no-break space
+    "\u2009": " ",  # thin space
+    "\u202f": " ",  # narrow no-break space
+}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+
+_SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*(\\[{}|]|\.|[()\[\]|]|\\langle|\\rangle|\\lfloor|\\rfloor|\\lceil|\\rceil)?"
+        ),
+        r"\1",
+    ),
+    (re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])"), " "),
+    (
+        re.compile(
+            r"\\[!,;:> ]|\\(?:quad|qquad|thinspace|medspace|thickspace|enspace|hfill)(?![a-zA-Z])|~"
+        ),
+        " ",
+    ),
+    (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
+    (re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
+    (re.compile(r"\\(?:leqslant|leqq|le)(?![a-zA-Z])"), r"\\leq"),
+    (re.compile(r"\\(?:geqslant|geqq|ge)(?![a-zA-Z])"), r"\\geq"),
+    (re.compile(r"\\ne(?![a-zA-Z])"), r"\\neq"),
+    (re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    (re.compile(r"\\gt(?![a-zA-Z])"), ">"),
+    (re.compile(r"\\(?:varnothing|emptyset)(?![a-zA-Z])"), r"\\emptyset"),
+    (
+        re.compile(
+            r"\\(?:mathrm|textrm|mathbf|textbf|mathit|textit|mbox|hbox|operatorname|textnormal|mathsf|textsf)\s*(?=\{)"
+        ),
+        r"\\text",
+    ),
+    (re.compile(r"\\(?:bf|rm|it)(?![a-zA-Z])"), " "),
+    (re.compile(r"\\(?:\$)"), " "),  # \$ (dollar sign of money answers)
+    (re.compile(r"\$"), " "),
+    (re.compile(r"\\[()\[\]]"), " "),  # math-mode delimiters \( \) \[ \]
+    (
+        re.compile(
+            r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])"
+        ),
+        " ",
+    ),
+    (re.compile(r"\{,\}"), ","),
+]
+
+# Thousands separators: 1,000 and 12,345,678 (groups of exactly three digits).
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])(?!\.\d)")
+# A trailing unit or word: \text{ cm}, \text{ cm}^2, "42 inches", "dollars".
+_TRAILING_TEXT = re.compile(
+    r"(?<=[\d}).\s])\s*(?:\\text\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?"
+    r"|[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*\.?(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*$"
+)
+_UNIT_WORDS_NOT = {"or", "and", "pi", "infty", "sqrt", "frac", "cdot", "times", "in", "i", "e"}
+_SPACES = re.compile(r"\s+")
+_DIGIT_SPACE = re.compile(r"(?<=\d) +(?=\d)")
+
+
+def _strip_trailing_text(s: str) -> str:
+    for _ in range(4):
+        m = _TRAILING_TEXT.search(s)
+        if not m or m.start() == 0:
+            return s
+        words = re.findall(r"[A-Za-z]+", m.group(0))
+        if any(w.lower() in _UNIT_WORDS_NOT for w in words):
+            return s
+        head = s[: m.start()].rstrip()
+        if not head or head.endswith(("\\", "^", "_", "{", ",", "=")):
+            return s
+        s = head
+    return s
+
+
+def normalize(s: str) -> str:
+    """Normalises answer text: decoration, delimiters, units and spacing removed.
+
+    The result is still LaTeX-ish text (not a value). It is idempotent and never evaluates.
+
+    Args:
+        s: one extracted final answer (not a whole response).
+
+    Returns:
+        The normalised answer, with single spaces.
+
+    Example:
+        >>> normalize("\\\\left( 3, \\\\dfrac{\\\\pi}{2} \\\\right)")
+        '(3, \\\\frac{\\\\pi}{2})'
+        >>> normalize("1,\\\\!000 \\\\text{ cm}")
+        '1000'
+        >>> normalize("$90^\\\\circ$.")
+        '90'
+    """
+    prev = None
+    for _ in range(3):  # a fixed point in one or two rounds; bounded
+        if s == prev:
+            break
+        prev = s
+        s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+        for pat, rep in _SIMPLE_SUBS:
+            s = pat.sub(rep, s)
+        s = _SPACES.sub(" ", s).strip()
+        s = s.rstrip(".").strip()
+        s = _strip_trailing_text(s)
+        s = _DIGIT_SPACE.sub("", s)
+        s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+        s = re.sub(r"\s*([(\[{,=<>+\-*/^_&])\s*", r"\1", s)
+        s = re.sub(r"([,])(?=\S)", r"\1 ", s)
+        s = re.sub(r"\s*([)\]}])", r"\1", s)
+        s = _SPACES.sub(" ", s).strip()
+        # outer \text{...} around a whole answer is decoration
+        m = re.fullmatch(r"\\text\{([^{}]*)\}", s)
+        if m and re.search(r"[\d\\]", m.group(1)):
+            s = m.group(1).strip()
+    return s
+
+
+def comparison_key(s: str) -> str:
+    """The string-stage key of a normalised answer: all whitespace removed.
+
+    Example:
+        >>> comparison_key(normalize("\\\\frac{1}{2}")) == comparison_key(normalize("\\\\frac {1} {2}"))
+        True
+    """
+    return re.sub(r"\s+", "", s)
+
+
+def split_percent(s: str) -> tuple[str, bool]:
+    """Removes one trailing percent sign (``\\%`` or ``%``); says whether there was one.
+
+    Example:
+        >>> split_percent("18\\\\%")
+        ('18', True)
+    """
+    m = re.fullmatch(r"(.*?)\s*\\?%\s*", s, flags=re.S)
+    if m and m.group(1).strip():
+        return m.group(1).strip(), True
+    return s, False

@@ -1,0 +1,958 @@
+"""A small, bounded recursive-descent parser: normalised answer text -> values.
+
+No ``sympify``, ``parse_expr``, ``eval`` or ``exec`` anywhere: sympy objects are built only through
+their constructors (``Integer``, ``Rational``, ``Add``, ``Mul``, ``Pow``, ``sqrt``, ...), and every
+construction is guarded so evaluation stays bounded: literal digit counts, exponent sizes,
+factorial and binomial arguments, nesting depth and input length.
+
+Values are sympy expressions or the small frozen structures below (tuples, sets, intervals,
+unions, relations, matrices, bare answer lists, text).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import (
+    Abs,
+    E,
+    Expr,
+    I,
+    Integer,
+    Rational,
+    S,
+    Symbol,
+    binomial,
+    ceiling,
+    factorial,
+    floor,
+    oo,
+    pi,
+)
+
+__all__ = [
+    "Answers",
+    "Interval",
+    "Matrix",
+    "ParseError",
+    "Rel",
+    "Seq",
+    "SetV",
+    "Text",
+    "TooLarge",
+    "Union",
+    "parse",
+    "tokenize",
+]
+
+MAX_DEPTH = 40
+MAX_DIGITS = 3000  # of any integer or rational built
+MAX_EXPONENT = 10_000  # |integer exponent| on a non-trivial base
+MAX_ROOT = 64  # largest root index / rational exponent denominator
+MAX_FACTORIAL = 1000
+MAX_TOKENS = 600
+MAX_ITEMS = 64
+
+
+class ParseError(ValueError):
+    """The text is not math this parser reads."""
+
+
+class TooLarge(ValueError):
+    """A bound was hit; the verdict reason is ``too_large``."""
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A bracketed, ordered sequence: tuple/point ``(a, b)``, vector ``[a, b]`` or an interval with
+    the given ends (``open`` in ``([``, ``close`` in ``)]``)."""
+
+    open: str
+    close: str
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class SetV:
+    """A set ``\\{a, b\\}``: order and repetition do not matter."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A bare top-level list ``2, 3`` or ``x=2 \\text{ or } x=3``: several answers, order-free."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Union:
+    """A union of intervals or sets (order-free)."""
+
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rel:
+    """A relation chain: ``sides[0] ops[0] sides[1] ops[1] ...`` with ops in ``= < <= > >= != in``."""
+
+    ops: tuple[str, ...]
+    sides: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A matrix (rows of entries), from ``pmatrix``/``bmatrix``/``matrix``."""
+
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A word answer (``\\text{Evelyn}``, ``even``), compared case-insensitively."""
+
+    text: str
+
+
+Interval = Seq  # an interval is a two-item Seq; kept as a name for readers
+
+
+# ---------------------------------------------------------------- guards
+
+
+def _digits(n: int) -> int:
+    return int(abs(n).bit_length() * 0.30103) + 1
+
+
+def _check_number(x: Any) -> Any:
+    if isinstance(x, sympy.Rational):
+        if _digits(int(x.p)) > MAX_DIGITS or _digits(int(x.q)) > MAX_DIGITS:
+            raise TooLarge("number too large")
+    return x
+
+
+def _bits(x: sympy.Rational) -> float:
+    return max(abs(int(x.p)).bit_length(), abs(int(x.q)).bit_length())
+
+
+def safe_pow(b: Expr, e: Expr) -> Expr:
+    """``b ** e`` with bounded evaluation.
+
+    Raises:
+        TooLarge: if the result would be too large to build.
+
+    Example:
+        >>> safe_pow(Integer(2), Integer(10))
+        1024
+    """
+    if not isinstance(b, Expr) or not isinstance(e, Expr):
+        raise ParseError("power of a non-expression")
+    if e.is_Rational:
+        if e.q > MAX_ROOT:
+            raise TooLarge("root index too large")
+        if b.is_Rational:
+            if b in (S.Zero, S.One) or b == -1:
+                pass
+            elif abs(e.p) * _bits(b) * 0.30103 / e.q > MAX_DIGITS:
+                raise TooLarge("power too large")
+        elif b.is_number and abs(e.p) > MAX_EXPONENT:
+            raise TooLarge("exponent too large")
+        elif abs(e.p) > MAX_EXPONENT:
+            raise TooLarge("exponent too large")
+    elif e.is_number:
+        # irrational exponent: keep it symbolic unless its size is absurd
+        try:
+            approx = abs(complex(e.evalf(15)))
+        except (TypeError, ValueError):
+            approx = float("inf")
+        if approx > MAX_EXPONENT:
+            raise TooLarge("exponent too large")
+    if b == 0 and e.is_number and (e.is_negative or e == 0):
+        raise ParseError("undefined power")
+    return _check_number(sympy.Pow(b, e))
+
+
+def _mul(a: Expr, b: Expr) -> Expr:
+    return _check_number(sympy.Mul(a, b))
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    return _check_number(sympy.Add(a, b))
+
+
+def _div(a: Expr, b: Expr) -> Expr:
+    if b == 0:
+        raise ParseError("division by zero")
+    return _check_number(sympy.Mul(a, sympy.Pow(b, -1)))
+
+
+def _as_expr(v: Any) -> Expr:
+    if isinstance(v, Expr):
+        return v
+    raise ParseError(f"expected a number or expression, got {type(v).__name__}")
+
+
+# ---------------------------------------------------------------- tokens
+
+_TEXT_CMDS = {"text", "textup"}
+_RELOPS = {
+    "=": "=",
+    "<": "<",
+    ">": ">",
+    r"\leq": "<=",
+    r"\geq": ">=",
+    r"\neq": "!=",
+    r"\in": "in",
+}
+_FUNCS: dict[str, Any] = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "cot": sympy.cot,
+    "sec": sympy.sec,
+    "csc": sympy.csc,
+    "arcsin": sympy.asin,
+    "arccos": sympy.acos,
+    "arctan": sympy.atan,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "tanh": sympy.tanh,
+    "ln": sympy.log,
+    "log": sympy.log,
+    "exp": sympy.exp,
+    "lg": None,  # log base 10
+}
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
+    "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma",
+    "Phi", "Psi", "Omega",
+}  # fmt: skip
+_NUM_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_SCI_RE = re.compile(r"[eE]([+-]?\d{1,4})(?![\d.])")
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # num, letter, cmd, ch, text, begin, end
+    val: str
+
+
+def _read_group(s: str, i: int) -> tuple[str, int]:
+    """Reads a balanced ``{...}`` starting at ``s[i] == '{'``; returns (content, index after)."""
+    depth = 0
+    j = i
+    while j < len(s):
+        c = s[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return s[i + 1 : j], j + 1
+        j += 1
+    raise ParseError("unbalanced braces")
+
+
+def tokenize(s: str) -> list[Tok]:
+    """Splits normalised answer text into tokens.
+
+    Example:
+        >>> [t.val for t in tokenize("2\\\\frac{1}{3}x")]
+        ['2', 'frac', '{', '1', '}', '{', '3', '}', 'x']
+    """
+    toks: list[Tok] = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
+            m = _NUM_RE.match(s, i)
+            assert m is not None
+            num = m.group(0)
+            i = m.end()
+            m2 = _SCI_RE.match(s, i)
+            if m2:
+                num += "e" + m2.group(1)
+                i = m2.end()
+            if len(num) > MAX_DIGITS:
+                raise TooLarge("literal too long")
+            toks.append(Tok("num", num))
+            continue
+        if c == "\\":
+            if i + 1 < n and s[i + 1].isalpha():
+                j = i + 1
+                while j < n and s[j].isalpha():
+                    j += 1
+                name = s[i + 1 : j]
+                i = j
+                if name in _TEXT_CMDS:
+                    while i < n and s[i] == " ":
+                        i += 1
+                    if i < n and s[i] == "{":
+                        content, i = _read_group(s, i)
+                        toks.append(Tok("text", content))
+                        continue
+                    raise ParseError("\\text without a group")
+                if name in ("begin", "end"):
+                    while i < n and s[i] == " ":
+                        i += 1
+                    if i < n and s[i] == "{":
+                        content, i = _read_group(s, i)
+                        toks.append(Tok(name, content.strip()))
+                        continue
+                    raise ParseError(f"\\{name} without an environment name")
+                toks.append(Tok("cmd", name))
+                continue
+            if i + 1 < n:
+                toks.append(Tok("cmd", s[i + 1]))
+                i += 2
+                continue
+            raise ParseError("trailing backslash")
+        if c.isalpha():
+            if not c.isascii():
+                raise ParseError("non-ASCII letter")
+            toks.append(Tok("letter", c))
+            i += 1
+            continue
+        if not c.isascii():
+            raise ParseError(f"unexpected character {c!r}")
+        toks.append(Tok("ch", c))
+        i += 1
+    if len(toks) > MAX_TOKENS:
+        raise TooLarge("answer too long")
+    return toks
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _num_value(tok: str) -> Expr:
+    mant, _, exp = tok.partition("e")
+    if "." in mant:
+        whole, _, frac = mant.partition(".")
+        val = Rational(int(whole or "0") * 10 ** len(frac) + int(frac or "0"), 10 ** len(frac))
+    else:
+        val = Integer(int(mant))
+    if exp:
+        val = _mul(val, safe_pow(Integer(10), Integer(int(exp))))
+    return _check_number(val)
+
+
+_ATOM_STARTS_CH = set("([{|")
+_STOP_CH = set(")]},;&|=<>")
+
+
+class _Parser:
+    def __init__(self, toks: list[Tok]) -> None:
+        self.t = toks
+        self.i = 0
+        self.depth = 0
+
+    # -- helpers
+    def peek(self, k: int = 0) -> Tok | None:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else None
+
+    def next(self) -> Tok:
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("unexpected end")
+        self.i += 1
+        return tok
+
+    def at(self, kind: str, val: str | None = None) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == kind and (val is None or tok.val == val)
+
+    def expect(self, kind: str, val: str) -> None:
+        if not self.at(kind, val):
+            got = self.peek()
+            raise ParseError(f"expected {val!r}, got {got.val if got else 'end'!r}")
+        self.i += 1
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise TooLarge("nesting too deep")
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def at_separator(self) -> bool:
+        tok = self.peek()
+        if tok is None:
+            return False
+        if tok.kind == "ch" and tok.val in ",;":
+            return True
+        if tok.kind == "text" and tok.val.strip().lower() in ("or", "and", ",", ";"):
+            return True
+        if tok.kind == "letter" and self._word_at() in ("or", "and"):
+            return True
+        return False
+
+    def _word_at(self) -> str:
+        w = ""
+        j = self.i
+        while j < len(self.t) and self.t[j].kind == "letter" and len(w) < 4:
+            w += self.t[j].val
+            j += 1
+        after = self.t[j] if j < len(self.t) else None
+        if after is not None and after.kind == "letter":
+            return ""
+        return w
+
+    def skip_separator(self) -> None:
+        tok = self.next()
+        if tok.kind == "letter":
+            self.i += len(self._word_before(tok)) - 1
+
+    def _word_before(self, first: Tok) -> str:
+        w = first.val
+        j = self.i
+        while j < len(self.t) and self.t[j].kind == "letter":
+            w += self.t[j].val
+            j += 1
+        return w
+
+    # -- grammar
+    def parse_top(self) -> Any:
+        items = self.parse_list(end=None)
+        if self.peek() is not None:
+            raise ParseError(f"unexpected {self.peek().val!r}")  # type: ignore[union-attr]
+        if len(items) == 1:
+            return items[0]
+        return Answers(tuple(items))
+
+    def parse_list(self, end: set[str] | None) -> list[Any]:
+        items = [self.parse_relation()]
+        while self.at_separator():
+            self.skip_separator()
+            if len(items) >= MAX_ITEMS:
+                raise TooLarge("too many items")
+            items.append(self.parse_relation())
+        return items
+
+    def _relop(self) -> str | None:
+        tok = self.peek()
+        if tok is None:
+            return None
+        if tok.kind == "ch" and tok.val in "=<>":
+            nxt = self.peek(1)
+            if tok.val in "<>" and nxt is not None and nxt.kind == "ch" and nxt.val == "=":
+                return tok.val + "="
+            return tok.val
+        if tok.kind == "cmd" and ("\\" + tok.val) in _RELOPS:
+            return _RELOPS["\\" + tok.val]
+        return None
+
+    def parse_relation(self) -> Any:
+        self.enter()
+        sides = [self.parse_union()]
+        ops: list[str] = []
+        while (op := self._relop()) is not None:
+            self.i += 2 if op in ("<=", ">=") and self.at("ch", op[0]) else 1
+            ops.append(op)
+            sides.append(self.parse_union())
+            if len(ops) > 8:
+                raise TooLarge("relation chain too long")
+        self.leave()
+        if ops:
+            return Rel(tuple(ops), tuple(sides))
+        return sides[0]
+
+    def parse_union(self) -> Any:
+        parts = [self.parse_sum()]
+        while self.at("cmd", "cup"):
+            self.i += 1
+            parts.append(self.parse_sum())
+        if len(parts) > 1:
+            return Union(tuple(parts))
+        return parts[0]
+
+    def parse_sum(self) -> Any:
+        self.enter()
+        neg = False
+        if self.at("ch", "-") or self.at("ch", "+"):
+            neg = self.next().val == "-"
+        left = self.parse_term()
+        if neg:
+            left = _mul(Integer(-1), _as_expr(left))
+        while self.at("ch", "+") or self.at("ch", "-"):
+            op = self.next().val
+            right = _as_expr(self.parse_term())
+            left = _add(_as_expr(left), right if op == "+" else _mul(Integer(-1), right))
+        self.leave()
+        return left
+
+    def _starts_atom(self) -> bool:
+        tok = self.peek()
+        if tok is None:
+            return False
+        if tok.kind in ("num", "begin"):
+            return True
+        if tok.kind == "letter":
+            return self._word_at() not in ("or", "and")
+        if tok.kind == "ch":
+            return tok.val in "([" or tok.val == "{"
+        if tok.kind == "cmd":
+            return tok.val not in (
+                "cdot", "times", "div", "cup", "cap", "pm", "mp", "leq", "geq", "neq", "in",
+                "}", "rangle", "rfloor", "rceil", "\\", "to", "rightarrow", "implies", "%", "cap",
+                "|",
+            )  # fmt: skip
+        if tok.kind == "text":
+            return tok.val.strip().lower() not in ("or", "and", ",", ";")
+        return False
+
+    def parse_term(self) -> Any:
+        self.enter()
+        first_tok = self.peek()
+        left = self.parse_factor()
+        count = 0
+        while True:
+            tok = self.peek()
+            if tok is None:
+                break
+            if (tok.kind == "ch" and tok.val in "*/") or (
+                tok.kind == "cmd" and tok.val in ("cdot", "times", "div")
+            ):
+                self.i += 1
+                right = _as_expr(self.parse_factor())
+                if tok.val in ("/", "div"):
+                    left = _div(_as_expr(left), right)
+                else:
+                    left = _mul(_as_expr(left), right)
+            elif self._starts_atom():
+                # mixed number: 2\frac{1}{2} is 5/2 (MATH convention)
+                if (
+                    count == 0
+                    and first_tok is not None
+                    and first_tok.kind == "num"
+                    and "." not in first_tok.val
+                    and "e" not in first_tok.val
+                    and self.at("cmd", "frac")
+                ):
+                    right = _as_expr(self.parse_factor())
+                    if right.is_Rational and not right.is_Integer and 0 < right < 1:
+                        left = _add(_as_expr(left), right)
+                    else:
+                        left = _mul(_as_expr(left), right)
+                else:
+                    right = self.parse_factor()
+                    if isinstance(right, Text):
+                        raise ParseError("text inside an expression")
+                    left = _mul(_as_expr(left), _as_expr(right))
+            else:
+                break
+            count += 1
+            if count > 200:
+                raise TooLarge("term too long")
+        self.leave()
+        return left
+
+    def parse_factor(self) -> Any:
+        if self.at("ch", "-"):
+            self.i += 1
+            self.enter()
+            v = _mul(Integer(-1), _as_expr(self.parse_factor()))
+            self.leave()
+            return v
+        if self.at("ch", "+"):
+            self.i += 1
+            return self.parse_factor()
+        return self.parse_power()
+
+    def parse_exponent_arg(self) -> Expr:
+        """The argument of ^ or _: a group or one token (one digit of a number)."""
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("missing exponent")
+        if tok.kind == "num" and len(tok.val) > 1:
+            # x^23 is x^2 * 3 in LaTeX
+            self.t[self.i] = Tok("num", tok.val[1:])
+            return Integer(int(tok.val[0])) if tok.val[0].isdigit() else _num_value(tok.val[0])
+        if tok.kind == "ch" and tok.val == "-":
+            self.i += 1
+            return _mul(Integer(-1), self.parse_exponent_arg())
+        return _as_expr(self.parse_postfix())
+
+    def parse_power(self) -> Any:
+        base = self.parse_postfix()
+        if self.at("ch", "^"):
+            self.i += 1
+            self.enter()
+            exp = self.parse_exponent_arg()
+            self.leave()
+            base = safe_pow(_as_expr(base), exp)
+            while self.at("ch", "!"):
+                raise ParseError("factorial of a power is ambiguous")
+        return base
+
+    def parse_postfix(self) -> Any:
+        v = self.parse_atom()
+        while self.at("ch", "!"):
+            self.i += 1
+            v = _factorial(_as_expr(v))
+        if self.at("cmd", "%") or self.at("ch", "%"):
+            self.i += 1
+            v = _div(_as_expr(v), Integer(100))
+        return v
+
+    def parse_arg(self) -> Expr:
+        """A command argument: ``{...}`` or a single token (one digit of a number)."""
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("missing argument")
+        if tok.kind == "ch" and tok.val == "{":
+            self.i += 1
+            v = self.parse_relation()
+            self.expect("ch", "}")
+            return _as_expr(v)
+        if tok.kind == "num":
+            if len(tok.val) > 1:
+                self.t[self.i] = Tok("num", tok.val[1:])
+                if not tok.val[0].isdigit():
+                    raise ParseError("bad argument")
+                return Integer(int(tok.val[0]))
+            self.i += 1
+            return _num_value(tok.val)
+        return _as_expr(self.parse_atom())
+
+    def parse_atom(self) -> Any:
+        self.enter()
+        try:
+            return self._atom()
+        finally:
+            self.leave()
+
+    def _bracket(self, open_: str) -> Any:
+        closers = {"(": (")", "]"), "[": ("]", ")"), "{": ("}",)}[open_]
+        items = self.parse_list(end=None)
+        tok = self.next()
+        if tok.kind != "ch" or tok.val not in closers:
+            raise ParseError(f"unclosed {open_!r}")
+        close = tok.val
+        if open_ == "{":
+            if len(items) == 1:
+                return items[0]
+            return Answers(tuple(items))
+        if len(items) == 1:
+            if close != {"(": ")", "[": "]"}[open_]:
+                raise ParseError("mismatched brackets")
+            return items[0]
+        return Seq(open_, close, tuple(items))
+
+    def _atom(self) -> Any:
+        tok = self.next()
+        k, v = tok.kind, tok.val
+        if k == "num":
+            val = _num_value(v)
+            # base-n numbers: 1011_2
+            if self.at("ch", "_"):
+                self.i += 1
+                base = self.parse_arg()
+                if not (base.is_Integer and 2 <= int(base) <= 36) or "." in v or "e" in v:
+                    raise ParseError("bad base subscript")
+                try:
+                    return Integer(int(v, int(base)))
+                except ValueError as exc:
+                    raise ParseError("digit not valid in base") from exc
+            return val
+        if k == "letter":
+            name = v
+            if self.at("ch", "_"):
+                self.i += 1
+                sub = self.peek()
+                if sub is not None and sub.kind == "ch" and sub.val == "{":
+                    self.i += 1
+                    parts = []
+                    while not self.at("ch", "}"):
+                        parts.append(self.next().val)
+                        if len(parts) > 20:
+                            raise TooLarge("subscript too long")
+                    self.i += 1
+                    name += "_" + "".join(parts)
+                elif sub is not None:
+                    self.i += 1
+                    name += "_" + sub.val[:1]
+                    if sub.kind == "num" and len(sub.val) > 1:
+                        self.i -= 1
+                        self.t[self.i] = Tok("num", sub.val[1:])
+            if name == "e":
+                return E
+            return Symbol(name)
+        if k == "ch":
+            if v in "([":
+                return self._bracket(v)
+            if v == "{":
+                return self._bracket("{")
+            if v == "|":
+                inner = _as_expr(self.parse_sum())
+                self.expect("ch", "|")
+                return Abs(inner)
+            raise ParseError(f"unexpected {v!r}")
+        if k == "text":
+            word = " ".join(v.split()).strip()
+            if word in ("e",):
+                return E
+            if re.fullmatch(r"[A-Za-z]", word):
+                return Symbol(word)
+            if not word:
+                raise ParseError("empty text")
+            return Text(word.lower())
+        if k == "begin":
+            return self._environment(v)
+        if k == "cmd":
+            return self._command(v)
+        raise ParseError(f"unexpected {v!r}")
+
+    def _environment(self, name: str) -> Any:
+        if name.rstrip("*") not in (
+            "pmatrix",
+            "bmatrix",
+            "matrix",
+            "array",
+            "smallmatrix",
+            "Bmatrix",
+        ):
+            raise ParseError(f"unsupported environment {name}")
+        if name == "array" and self.at("ch", "{"):  # column spec
+            while not self.at("ch", "}"):
+                self.next()
+            self.i += 1
+        rows: list[tuple[Any, ...]] = []
+        row: list[Any] = []
+        while True:
+            if self.at("end"):
+                self.i += 1
+                break
+            if self.peek() is None:
+                raise ParseError("unclosed environment")
+            row.append(_as_expr(self.parse_relation()))
+            if self.at("ch", "&"):
+                self.i += 1
+                continue
+            if self.at("cmd", "\\"):
+                self.i += 1
+                rows.append(tuple(row))
+                row = []
+                if self.at("end"):
+                    self.i += 1
+                    break
+                continue
+            if self.at("end"):
+                self.i += 1
+                rows.append(tuple(row))
+                row = []
+                break
+            raise ParseError("bad matrix cell")
+        if row:
+            rows.append(tuple(row))
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise ParseError("ragged matrix")
+        if len(rows) * len(rows[0]) > 400:
+            raise TooLarge("matrix too large")
+        return Matrix(tuple(rows))
+
+    def _command(self, name: str) -> Any:
+        if name == "frac":
+            num = self.parse_arg()
+            den = self.parse_arg()
+            return _div(num, den)
+        if name == "sqrt":
+            index: Expr = Integer(2)
+            if self.at("ch", "["):
+                self.i += 1
+                index = _as_expr(self.parse_sum())
+                self.expect("ch", "]")
+                if not (index.is_Integer and 2 <= int(index) <= MAX_ROOT):
+                    raise TooLarge("root index")
+            arg = self.parse_arg()
+            return safe_pow(arg, Rational(1, int(index)))
+        if name == "binom":
+            n = self.parse_arg()
+            k = self.parse_arg()
+            if n.is_Integer and k.is_Integer:
+                if abs(int(n)) > MAX_FACTORIAL * 5:
+                    raise TooLarge("binomial too large")
+                return _check_number(binomial(n, k))
+            if n.is_number or k.is_number:
+                raise ParseError("binomial of a non-integer")
+            return binomial(n, k, evaluate=False)
+        if name == "pi":
+            return pi
+        if name == "infty":
+            return oo
+        if name == "emptyset":
+            return SetV(())
+        if name == "{":
+            items: list[Any] = []
+            if not self.at("cmd", "}"):
+                items = self.parse_list(end=None)
+            self.expect("cmd", "}")
+            return SetV(tuple(items))
+        if name == "langle":
+            items = self.parse_list(end=None)
+            self.expect("cmd", "rangle")
+            return Seq("(", ")", tuple(items)) if len(items) > 1 else items[0]
+        if name in ("lfloor", "lceil"):
+            inner = _as_expr(self.parse_sum())
+            self.expect("cmd", "rfloor" if name == "lfloor" else "rceil")
+            return floor(inner) if name == "lfloor" else ceiling(inner)
+        if name == "|":
+            inner = _as_expr(self.parse_sum())
+            self.expect("cmd", "|")
+            return Abs(inner)
+        if name in _GREEK:
+            return Symbol(name)
+        if name in _FUNCS:
+            return self._function(name)
+        if name in ("overline", "mathbb", "boldsymbol", "vec", "hat", "bar"):
+            raise ParseError(f"unsupported \\{name}")
+        raise ParseError(f"unknown command \\{name}")
+
+    def _function(self, name: str) -> Expr:
+        power: Expr | None = None
+        base: Expr | None = None
+        if name == "log" and self.at("ch", "_"):
+            self.i += 1
+            base = self.parse_arg()
+        if self.at("ch", "^"):
+            self.i += 1
+            power = self.parse_exponent_arg()
+        if self.at("ch", "("):
+            self.i += 1
+            arg = _as_expr(self.parse_sum())
+            self.expect("ch", ")")
+        else:
+            arg = _as_expr(self.parse_power())
+        if name in ("log", "ln", "lg"):
+            if arg.is_number and arg.is_zero:
+                raise ParseError("log of zero")
+            if name == "lg":
+                base = Integer(10)
+            val = sympy.log(arg, base) if base is not None else sympy.log(arg)
+        elif name == "exp":
+            if arg.is_number and arg.is_real and abs(float(arg.evalf(15))) > 10 * MAX_EXPONENT:
+                raise TooLarge("exp argument too large")
+            val = sympy.exp(arg)
+        else:
+            val = _FUNCS[name](arg)
+        if power is not None:
+            if power == -1 and name in ("sin", "cos", "tan"):
+                raise ParseError("ambiguous inverse notation")
+            val = safe_pow(val, power)
+        return val
+
+
+def _factorial(x: Expr) -> Expr:
+    if x.is_Integer:
+        if x < 0:
+            raise ParseError("factorial of a negative integer")
+        if x > MAX_FACTORIAL:
+            raise TooLarge("factorial too large")
+        return Integer(math.factorial(int(x)))
+    if x.is_number:
+        raise ParseError("factorial of a non-integer")
+    return factorial(x)
+
+
+def parse(s: str) -> Any:
+    """Parses one normalised answer into a value (a sympy expression or a structure).
+
+    Args:
+        s: normalised answer text (see :func:`rlsp_verifiers.normalize.normalize`).
+
+    Returns:
+        A sympy ``Expr``, or one of :class:`Seq`, :class:`SetV`, :class:`Answers`,
+        :class:`Union`, :class:`Rel`, :class:`Matrix`, :class:`Text`.
+
+    Raises:
+        ParseError: the text is not math this parser reads.
+        TooLarge: a size bound was hit.
+
+    Example:
+        >>> parse("\\\\frac{1}{2}+\\\\sqrt{8}")
+        1/2 + 2*sqrt(2)
+        >>> parse("(1, 2]")
+        Seq(open='(', close=']', items=(1, 2))
+    """
+    toks = tokenize(s)
+    if not toks:
+        raise ParseError("empty")
+    # a whole answer made of words is a text answer
+    if all(t.kind in ("letter", "text") for t in toks) and (
+        any(t.kind == "text" for t in toks) or len(toks) > 1
+    ):
+        words = " ".join(
+            " ".join(t.val.split()) if t.kind == "text" else t.val for t in toks
+        ).lower()
+        if not re.search(r"\b(or|and)\b", words):
+            return Text(re.sub(r"\s+", " ", words).strip())
+    return _Parser(toks).parse_top()
+
+
+def is_mathy_i(value: Any) -> bool:
+    """Whether ``Symbol('i')`` occurs in a parsed value (used to read ``i`` as the imaginary unit)."""
+    return any(isinstance(e, Expr) and Symbol("i") in e.free_symbols for e in iter_exprs(value))
+
+
+def iter_exprs(value: Any) -> list[Expr]:
+    """All sympy expressions inside a value, depth-first."""
+    out: list[Expr] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, Expr):
+            out.append(v)
+        elif isinstance(v, (Seq, SetV, Answers)):
+            for x in v.items:
+                walk(x)
+        elif isinstance(v, Union):
+            for x in v.parts:
+                walk(x)
+        elif isinstance(v, Rel):
+            for x in v.sides:
+                walk(x)
+        elif isinstance(v, Matrix):
+            for r in v.rows:
+                for x in r:
+                    walk(x)
+
+    walk(value)
+    return out
+
+
+def map_exprs(value: Any, f: Any) -> Any:
+    """Applies ``f`` to every sympy expression inside a value."""
+    if isinstance(value, Expr):
+        return f(value)
+    if isinstance(value, Seq):
+        return Seq(value.open, value.close, tuple(map_exprs(x, f) for x in value.items))
+    if isinstance(value, SetV):
+        return SetV(tuple(map_exprs(x, f) for x in value.items))
+    if isinstance(value, Answers):
+        return Answers(tuple(map_exprs(x, f) for x in value.items))
+    if isinstance(value, Union):
+        return Union(tuple(map_exprs(x, f) for x in value.parts))
+    if isinstance(value, Rel):
+        return Rel(value.ops, tuple(map_exprs(x, f) for x in value.sides))
+    if isinstance(value, Matrix):
+        return Matrix(tuple(tuple(map_exprs(x, f) for x in r) for r in value.rows))
+    return value
+
+
+IMAGINARY = I

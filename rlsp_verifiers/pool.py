@@ -1,0 +1,308 @@
+"""Checking many pairs in persistent worker processes, with a hard per-item timeout.
+
+Each worker is a plain subprocess (``python -m rlsp_verifiers._worker``) speaking JSON lines over
+its pipes: no ``multiprocessing`` re-import of ``__main__``, no ``signal.alarm``, safe to use from
+any thread. An item's clock starts when the worker acknowledges it; a worker that overruns
+``timeout_s`` (plus a small grace) is killed and replaced, its item gets ``reason="timeout"``, and
+the other items are unaffected. Results come back in input order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .api import MODES, verify
+from .verdict import Verdict
+
+__all__ = ["VerifierPool", "verify_many"]
+
+#: Seconds a worker may take to start (import sympy) before it counts as broken.
+STARTUP_TIMEOUT_S = 120.0
+#: Extra seconds after ``timeout_s`` before a worker is killed (its own deadline fires first).
+GRACE_S = 0.5
+
+
+class _Worker:
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONHASHSEED", "0")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rlsp_verifiers._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.buf = b""
+        self.ready = False
+        self.started = time.monotonic()
+        self.item: int | None = None
+        self.acked_at: float | None = None
+        self.sent_at: float | None = None
+
+    def send(self, idx: int, response: str, gold: str, mode: str, timeout_s: float) -> None:
+        msg = json.dumps({"id": idx, "r": response, "g": gold, "m": mode, "t": timeout_s})
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(msg.encode() + b"\n")
+        self.proc.stdin.flush()
+        self.item = idx
+        self.sent_at = time.monotonic()
+        self.acked_at = None
+
+    def read_lines(self) -> list[dict[str, Any]] | None:
+        """New messages; None at EOF (the worker died)."""
+        assert self.proc.stdout is not None
+        try:
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            return None
+        self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - kill is not ignorable
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+
+def _shutdown(workers: list[_Worker]) -> None:
+    for w in workers:
+        try:
+            if w.proc.stdin is not None:
+                w.proc.stdin.close()
+        except OSError:
+            pass
+    deadline = time.monotonic() + 2.0
+    for w in workers:
+        try:
+            w.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        w.kill()
+    workers.clear()
+
+
+class VerifierPool:
+    """Persistent verifier worker processes with a hard per-item timeout.
+
+    Args:
+        workers: number of processes (default: the CPU count, at most 8).
+        timeout_s: per-item budget in seconds; starts inside the worker.
+        mode: ``"strict"`` or ``"eval"`` (see :func:`rlsp_verifiers.verify`).
+
+    Example:
+        >>> with VerifierPool(workers=1, timeout_s=5) as pool:
+        ...     [v.correct for v in pool.map([("\\\\boxed{2}", "2"), ("\\\\boxed{3}", "2")])]
+        [True, False]
+    """
+
+    def __init__(self, workers: int | None = None, timeout_s: float = 5.0, mode: str = "strict"):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 8)
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive int, got {workers!r}")
+        if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
+            raise ValueError(f"timeout_s must be a positive number, got {timeout_s!r}")
+        self.n = workers
+        self.timeout_s = float(timeout_s)
+        self.mode = mode
+        self._workers: list[_Worker] = [_Worker() for _ in range(workers)]
+        self._lock = threading.Lock()
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers)
+        #: how many workers were killed and replaced (timeouts, crashes) so far
+        self.restarts = 0
+        self._startup_failures = 0
+
+    def __enter__(self) -> VerifierPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops every worker process (idempotent)."""
+        self._closed = True
+        self._finalizer()
+
+    def _replace(self, k: int) -> None:
+        self._workers[k].kill()
+        self._workers[k] = _Worker()
+        self.restarts += 1
+
+    def map(self, pairs: Sequence[tuple[str, str]], progress: Any = None) -> list[Verdict]:
+        """Checks every ``(response, gold)`` pair; verdicts in input order.
+
+        Args:
+            pairs: the pairs to check. Non-``str`` members give ``reason="invalid_input"``.
+            progress: optional callable called with the number of newly finished items.
+
+        Returns:
+            One :class:`Verdict` per pair.
+        """
+        if self._closed:
+            raise RuntimeError("VerifierPool is closed")
+        pairs = list(pairs)
+        results: list[Verdict | None] = [None] * len(pairs)
+        todo: deque[int] = deque()
+        for i, p in enumerate(pairs):
+            if (
+                not isinstance(p, (tuple, list))
+                or len(p) != 2
+                or not isinstance(p[0], str)
+                or not isinstance(p[1], str)
+            ):
+                results[i] = Verdict(False, None, "invalid_input", "input")
+                if progress:
+                    progress(1)
+            else:
+                todo.append(i)
+        with self._lock:
+            self._run(pairs, results, todo, progress)
+        return [
+            r if r is not None else Verdict(False, None, "internal_error", "input") for r in results
+        ]
+
+    def _run(
+        self, pairs: list[Any], results: list[Verdict | None], todo: deque[int], progress: Any
+    ) -> None:
+        pending = len(todo)
+        sel = selectors.DefaultSelector()
+        try:
+            while pending:
+                now = time.monotonic()
+                # hand out work, enforce deadlines
+                for k, w in enumerate(self._workers):
+                    if w.item is not None:
+                        start = w.acked_at
+                        if start is not None and now - start > self.timeout_s + GRACE_S:
+                            results[w.item] = Verdict(False, None, "timeout", "timeout")
+                            pending -= 1
+                            if progress:
+                                progress(1)
+                            self._replace(k)
+                            continue
+                        if (
+                            start is None
+                            and w.sent_at is not None
+                            and now - w.sent_at > STARTUP_TIMEOUT_S
+                        ):
+                            todo.appendleft(w.item)
+                            self._replace(k)
+                            continue
+                    elif not w.ready and now - w.started > STARTUP_TIMEOUT_S:
+                        raise RuntimeError("a verifier worker failed to start")
+                for w in self._workers:
+                    if w.ready and w.item is None and todo:
+                        i = todo.popleft()
+                        r, g = pairs[i]
+                        try:
+                            w.send(i, r, g, self.mode, self.timeout_s)
+                        except (BrokenPipeError, OSError):
+                            todo.appendleft(i)
+                if not pending:
+                    break
+                # wait for messages until the nearest deadline
+                waits = [1.0]
+                for w in self._workers:
+                    if w.item is not None and w.acked_at is not None:
+                        waits.append(w.acked_at + self.timeout_s + GRACE_S - now)
+                sel_map = {}
+                for k, w in enumerate(self._workers):
+                    assert w.proc.stdout is not None
+                    fd = w.proc.stdout.fileno()
+                    sel.register(fd, selectors.EVENT_READ, k)
+                    sel_map[fd] = k
+                events = sel.select(timeout=max(0.01, min(waits)))
+                for fd in list(sel_map):
+                    sel.unregister(fd)
+                for key, _ in events:
+                    k = key.data
+                    w = self._workers[k]
+                    msgs = w.read_lines()
+                    if msgs is None:  # died
+                        if not w.ready:
+                            self._startup_failures += 1
+                            if self._startup_failures > 3:
+                                raise RuntimeError("verifier workers fail to start")
+                        if w.item is not None:
+                            results[w.item] = Verdict(False, None, "worker_died", "timeout")
+                            pending -= 1
+                            if progress:
+                                progress(1)
+                        self._replace(k)
+                        continue
+                    for m in msgs:
+                        if "ready" in m:
+                            w.ready = True
+                        elif "ack" in m:
+                            if m["ack"] == w.item:
+                                w.acked_at = time.monotonic()
+                        elif "id" in m and m["id"] == w.item:
+                            results[w.item] = Verdict.from_dict(m["v"])
+                            w.item = None
+                            pending -= 1
+                            if progress:
+                                progress(1)
+        finally:
+            sel.close()
+
+
+def verify_many(
+    pairs: Iterable[tuple[str, str]],
+    *,
+    workers: int | None = None,
+    timeout_s: float = 5.0,
+    mode: str = "strict",
+) -> list[Verdict]:
+    """Checks many ``(response, gold)`` pairs in a worker pool; verdicts in input order.
+
+    Each item has its own hard timeout that starts inside its worker; one poisoned item never
+    slows or breaks the others. ``workers=0`` checks in this process instead (cooperative
+    timeout only).
+
+    Example:
+        >>> vs = verify_many([("\\\\boxed{1/2}", "0.5"), ("\\\\boxed{7}", "8")], workers=1)
+        >>> [(v.correct, v.reason) for v in vs]
+        [(True, 'equal'), (False, 'not_equal')]
+    """
+    pairs = list(pairs)
+    if workers == 0:
+        out = []
+        for p in pairs:
+            if not (isinstance(p, (tuple, list)) and len(p) == 2):
+                out.append(Verdict(False, None, "invalid_input", "input"))
+                continue
+            out.append(verify(p[0], p[1], mode=mode, timeout_s=timeout_s))  # type: ignore[arg-type]
+        return out
+    if not pairs:
+        return []
+    n = workers if workers is not None else min(os.cpu_count() or 1, 8, len(pairs))
+    with VerifierPool(workers=n, timeout_s=timeout_s, mode=mode) as pool:
+        return pool.map(pairs)
