@@ -15,17 +15,42 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["TrainConfig", "SFTConfig", "config_to_dict", "config_from_dict"]
+__all__ = ["TrainConfig", "SFTConfig", "config_to_dict", "config_from_dict", "parse_weights"]
 
 AdvantageMode = Literal["decoupled", "rlsp", "group"]
 Precision = Literal["bf16-autocast", "fp32", "bf16"]
 
 
-def _default_channel_weights() -> dict[str, float]:
-    return {"correctness": 1.0, "format": 0.5, "exploration": 0.1}
+def parse_weights(spec: str | dict[str, float]) -> dict[str, float]:
+    """Parses ``"correctness=1,format=0.5"`` (or passes a dict through) into channel weights.
+
+    Raises:
+        ValueError: a malformed entry, naming it.
+
+    Example:
+        >>> parse_weights("correctness=1, exploration=0.2")
+        {'correctness': 1.0, 'exploration': 0.2}
+    """
+    if isinstance(spec, dict):
+        return {str(k): float(v) for k, v in spec.items()}
+    out: dict[str, float] = {}
+    for part in str(spec).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"bad channel weight {part!r}: write name=number, e.g. 'correctness=1,format=0.5'"
+            ) from None
+    return out
 
 
 @dataclass
@@ -50,9 +75,9 @@ class TrainConfig:
     advantages normalised, then combined with ``channel_weights``. ``rlsp``: the paper's scalar
     reward (the environment's ``reward_preset``) with one critic. ``group``: critic-free
     GRPO/RLOO, group-normalised per channel, then combined."""
-    channel_weights: dict[str, float] = field(default_factory=_default_channel_weights)
-    """Weight of each reward channel in the combined advantage (decoupled and group modes);
-    channels not listed are logged only."""
+    channel_weights: str = "correctness=1.0,format=0.5,exploration=0.1"
+    """Weight of each reward channel in the combined advantage (decoupled and group modes), as
+    ``name=weight,...``; channels not listed are logged only."""
     reward_preset: str = "rlsp"
     """The environment's reward weighting for its scalar reward (``rlsp``, ``correctness``,
     ``default``); the scalar is what ``rlsp`` mode trains on and is logged as ``reward/total``."""
@@ -192,7 +217,7 @@ class TrainConfig:
             if not ok:
                 raise ValueError(msg)
         if self.advantage != "rlsp":
-            if not any(w != 0 for w in self.channel_weights.values()):
+            if not any(w != 0 for w in parse_weights(self.channel_weights).values()):
                 raise ValueError("channel_weights needs at least one nonzero weight")
         self.env_kwargs_dict()
 
@@ -201,7 +226,13 @@ class TrainConfig:
         in ``rlsp`` mode, the scalar reward)."""
         if self.advantage == "rlsp":
             return ["total"]
-        return [k for k, w in self.channel_weights.items() if w != 0.0]
+        return [k for k, w in parse_weights(self.channel_weights).items() if w != 0.0]
+
+    def weights(self) -> dict[str, float]:
+        """The nonzero channel weights (``{"total": 1.0}`` in ``rlsp`` mode)."""
+        if self.advantage == "rlsp":
+            return {"total": 1.0}
+        return {k: w for k, w in parse_weights(self.channel_weights).items() if w != 0.0}
 
 
 @dataclass
