@@ -356,20 +356,6 @@ class Metrics:
 # The application
 
 
-def _env_default_weights(env_id: str) -> Any:
-    """The environment's registered default reward weighting (``"rlsp"`` when it declares none)."""
-    import gymnasium as gym
-
-    import rlsp_env  # noqa: F401  (registers the ids)
-
-    try:
-        spec = gym.spec(env_id)
-    except Exception as e:
-        ids = sorted(k for k in gym.registry if k.startswith("rlsp/"))
-        raise ValueError(f"unknown environment {env_id!r}; registered rlsp ids: {ids}") from e
-    return (spec.kwargs or {}).get("reward_weights", "rlsp")
-
-
 async def _read_json(request: Any, limit: int) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -419,9 +405,9 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
 
-    from rlsp_env.integrations.scoring import ScoringPool, resolve_weights
+    from rlsp_env.integrations.scoring import ScoringPool, env_default_weights, resolve_weights
 
-    env_weights = _env_default_weights(config.env_id)  # also checks that the id is registered
+    env_weights = env_default_weights(config.env_id)  # also checks that the id is registered
     weights = config.weights if config.weights is not None else env_weights
     resolved = resolve_weights(weights)
     metrics = Metrics()

@@ -31,6 +31,8 @@ __all__ = [
     "ItemScore",
     "ScoringPool",
     "Weights",
+    "env_default_weights",
+    "item_from_result",
     "resolve_weights",
     "score_item",
     "timeout_result",
@@ -52,8 +54,10 @@ class ItemScore:
         rewards: every channel by name, including log-only ones (weight 0).
         verdict: the verifier's verdict as a dict (``correct``, ``extracted``, ``reason``,
             ``stage``).
-        timed_out: True when the item exceeded the per-item timeout (or its worker died) and was
-            abandoned; then ``reward`` and every channel are 0.0 and ``verdict["reason"]`` says why.
+        timed_out: True when the item ran out of time. Either the verifier's own deadline fired
+            (the channels are computed, ``verdict["reason"] == "timeout"``), or the item was
+            abandoned by the pool (its worker was killed, or died, or the scorer raised): then
+            ``reward`` and every channel are 0.0 and ``verdict["reason"]`` says why.
         elapsed_s: seconds spent scoring inside the worker (0.0 for direct calls).
     """
 
@@ -74,42 +78,66 @@ class ItemScore:
         }
 
 
-def resolve_weights(weights: Weights) -> dict[str, float]:
-    """Turns a preset name or a mapping into an explicit ``{channel: weight}`` dict.
+def resolve_weights(weights: Weights | None) -> dict[str, float]:
+    """Turns a preset name or a partial mapping into the full ``{channel: weight}`` dict.
+
+    Delegates to :func:`rlsp_env.rewards.resolve_weights` (the one place that knows the channels
+    and presets); errors are re-raised as ``ValueError`` with its message.
 
     Args:
         weights: a name of ``rlsp_env.rewards.PRESETS`` (``"rlsp"``, ``"correctness"``,
-            ``"default"``) or a mapping of channel names to finite floats.
+            ``"default"``, ...), a partial ``{channel: weight}`` mapping, or ``None`` (the
+            ``"default"`` preset).
 
     Returns:
-        A new dict; channels with weight 0 are kept (they are logged, not optimised).
+        Every channel with its weight; channels with weight 0 are logged, not optimised.
 
     Raises:
-        ValueError: unknown preset name, or a weight that is not a finite number.
+        ValueError: unknown preset or channel, or a weight that is not a finite number.
 
     Example:
-        >>> resolve_weights({"correctness": 1.0, "format": 0})
-        {'correctness': 1.0, 'format': 0.0}
+        >>> w = resolve_weights({"correctness": 1.0})
+        >>> w["correctness"], w["format"]
+        (1.0, 0.0)
     """
-    if isinstance(weights, str):
-        from rlsp_env import rewards
+    from rlsp_env import rewards
 
-        presets = rewards.PRESETS
-        if weights not in presets:
-            raise ValueError(f"unknown reward weights preset {weights!r}; known: {sorted(presets)}")
-        weights = presets[weights]
-    if not isinstance(weights, Mapping):
-        raise ValueError(
-            f"reward weights must be a preset name or a mapping, got {type(weights).__name__}"
-        )
-    out: dict[str, float] = {}
-    for name, w in weights.items():
-        if not isinstance(name, str):
-            raise ValueError(f"channel names must be strings, got {name!r}")
-        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(float(w)):
-            raise ValueError(f"weight of channel {name!r} must be a finite number, got {w!r}")
-        out[name] = float(w)
-    return out
+    try:
+        return dict(rewards.resolve_weights(weights))
+    except TypeError as e:
+        raise ValueError(str(e)) from None
+
+
+def env_default_weights(env_id: str) -> Any:
+    """The reward weighting a registered env uses when none is given.
+
+    Raises:
+        ValueError: the id is not registered (the message lists the registered rlsp ids).
+
+    Example:
+        >>> env_default_weights("rlsp/Arithmetic-v0")  # doctest: +SKIP
+        'default'
+    """
+    import inspect
+
+    import gymnasium as gym
+
+    import rlsp_env  # noqa: F401  (registers the ids)
+
+    if env_id not in gym.registry:
+        ids = sorted(k for k in gym.registry if k.startswith("rlsp/"))
+        raise ValueError(f"unknown environment {env_id!r}; registered rlsp ids: {ids}")
+    spec = gym.spec(env_id)
+    if "reward_weights" in (spec.kwargs or {}):
+        return spec.kwargs["reward_weights"]
+    try:
+        creator = gym.envs.registration.load_env_creator(spec.entry_point)
+        param = inspect.signature(creator).parameters.get("reward_weights")
+        if param is not None and param.default is not inspect.Parameter.empty:
+            return param.default
+    except Exception:
+        pass
+    return "default"
 
 
 def _load(spec: str) -> Callable[..., Any]:
@@ -134,14 +162,23 @@ def _verdict_dict(verdict: Any) -> dict[str, Any]:
     return dict(vars(verdict))
 
 
-def _to_item(result: Any, elapsed_s: float = 0.0) -> ItemScore:
-    """Converts a ``rewards.score`` result (a ``ScoreResult``) into an :class:`ItemScore`."""
+def item_from_result(result: Any, elapsed_s: float = 0.0) -> ItemScore:
+    """Converts a ``rlsp_env.rewards.score`` result (a ``ScoreResult``) into an :class:`ItemScore`.
+
+    Example:
+        >>> from rlsp_env import rewards
+        >>> item_from_result(rewards.score("\\boxed{4}", "4", weights="correctness")).reward
+        1.0
+    """
     rewards = {str(k): float(v) for k, v in dict(result.rewards).items()}
+    verdict = _verdict_dict(result.verdict)
     return ItemScore(
         reward=float(result.reward),
         rewards=rewards,
-        verdict=_verdict_dict(result.verdict),
-        timed_out=False,
+        verdict=verdict,
+        # the verifier's own (cooperative) deadline fired: the channels are computed, the
+        # verdict says "timeout"
+        timed_out=verdict.get("reason") == "timeout",
         elapsed_s=elapsed_s,
     )
 
@@ -150,16 +187,20 @@ def score_item(
     response: str,
     gold: str,
     *,
-    weights: Weights = "rlsp",
+    weights: Weights | None = None,
     scorer: str = DEFAULT_SCORER,
+    timeout_s: float | None = 5.0,
 ) -> ItemScore:
     """Scores one response against a gold answer with the env's reward channels, in this process.
 
     Args:
         response: the model's text (the completion only, not the prompt).
         gold: the gold answer (a LaTeX string or number as the datasets write it).
-        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``.
+        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``
+            (``None``: the ``"default"`` preset).
         scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
+        timeout_s: the verifier's cooperative time budget (checked between its stages; for a
+            hard limit use :class:`ScoringPool`).
 
     Returns:
         The weighted scalar, every channel and the verdict.
@@ -178,7 +219,7 @@ def score_item(
         )
     fn = _load(scorer)
     w = resolve_weights(weights)
-    return _to_item(fn(response, gold, weights=w))
+    return item_from_result(fn(response, gold, weights=w, timeout_s=timeout_s))
 
 
 def timeout_result(reason: str = "timeout", elapsed_s: float = 0.0) -> ItemScore:
@@ -201,7 +242,7 @@ def timeout_result(reason: str = "timeout", elapsed_s: float = 0.0) -> ItemScore
 # The worker process
 
 
-def _worker_main(conn: Any, scorer: str, weights: dict[str, float]) -> None:
+def _worker_main(conn: Any, scorer: str, weights: dict[str, float], inner_timeout_s: float) -> None:
     """Runs in a spawned process: receive (index, response, gold), reply start, then the result."""
     try:
         fn = _load(scorer)
@@ -220,7 +261,8 @@ def _worker_main(conn: Any, scorer: str, weights: dict[str, float]) -> None:
         t0 = time.perf_counter()
         conn.send(("start", None))
         try:
-            res = _to_item(fn(response, gold, weights=weights), time.perf_counter() - t0)
+            res = fn(response, gold, weights=weights, timeout_s=inner_timeout_s)
+            res = item_from_result(res, time.perf_counter() - t0)
             conn.send(("ok", res.to_dict()))
         except Exception as e:
             conn.send(("error", f"{type(e).__name__}: {e}"))
@@ -248,7 +290,9 @@ class _Slot:
         parent, child = ctx.Pipe(duplex=True)
         proc = ctx.Process(
             target=_worker_main,
-            args=(child, self.pool.scorer, self.pool.weights),
+            # The verifier's own deadline fires first (a proper "timeout" verdict with every
+            # channel computed); killing the worker is the backstop for anything that hangs.
+            args=(child, self.pool.scorer, self.pool.weights, 0.8 * self.pool.timeout_s),
             name=f"rlsp-scoring-worker-{self.index}",
             daemon=True,
         )
@@ -330,9 +374,11 @@ class ScoringPool:
     asyncio server, through :meth:`submit`) may share one pool.
 
     Args:
-        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``.
+        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``
+            (``None``: ``"default"``).
         workers: number of worker processes (default 2).
-        timeout_s: per-item limit in seconds, measured inside the worker.
+        timeout_s: per-item limit in seconds, measured inside the worker. The verifier gets 80%
+            of it as its own cooperative budget; the pool kills a worker at 100%.
         scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
         start_timeout_s: how long a worker may take to start (import the scorer).
 
@@ -345,7 +391,7 @@ class ScoringPool:
 
     def __init__(
         self,
-        weights: Weights = "rlsp",
+        weights: Weights | None = None,
         *,
         workers: int = 2,
         timeout_s: float = 5.0,

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 
-def slow_scorer(response: str, gold: str, *, weights: Any = "rlsp") -> Any:
+def slow_scorer(response: str, gold: str, *, weights: Any = None, timeout_s: float = 5.0) -> Any:
     if "SLEEP_FOREVER" in response:
         time.sleep(3600)
     if "RAISE" in response:
@@ -35,7 +35,7 @@ def slow_scorer(response: str, gold: str, *, weights: Any = "rlsp") -> Any:
         )
     from rlsp_env import rewards
 
-    return rewards.score(response, gold, weights=weights)
+    return rewards.score(response, gold, weights=weights, timeout_s=timeout_s)
 
 
 def free_port() -> int:
@@ -90,3 +90,66 @@ def running_server(*args: str, startup_s: float = 120.0) -> Iterator[Server]:
                 proc.kill()
                 proc.wait(10)
         os.unlink(log_path)
+
+
+#: Peers' packages installed without their GPU stacks (``pip install --no-deps``) into a cache
+#: folder, to test against their real loaders and clients. Exact pins: what was checked to import.
+THIRDPARTY: dict[str, list[str]] = {
+    # verl's reward loader (verl.trainer.ppo.reward) imports verl.protocol, which needs these.
+    "verl": [
+        "verl==0.9.1",
+        "ray==2.60.0",
+        "tensordict==0.15.3",
+        "omegaconf==2.4.0",
+        "antlr4-python3-runtime==4.9.3",
+        "codetiming==1.4.0",
+        "msgpack==1.2.4",
+        "pyvers==0.2.3",
+        "pybind11==3.1.0",
+    ],
+    # openrlhf.utils.agent (the remote reward client) needs pylatexenc besides torch/transformers.
+    "openrlhf": ["openrlhf==0.11.2", "pylatexenc==2.11"],
+}
+
+
+def thirdparty_path(name: str) -> str:
+    """Installs ``THIRDPARTY[name]`` once (no dependencies) into the rlsp cache; returns the folder.
+
+    Calls ``pytest.skip`` with the reason when the registry cannot be reached.
+    """
+    import hashlib
+
+    import pytest
+
+    from rlsp_agents.models import cache_dir
+
+    pins = THIRDPARTY[name]
+    key = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:12]
+    target = cache_dir() / "thirdparty" / f"{name}-{key}"
+    marker = target / ".rlsp-installed"
+    if marker.is_file():
+        return str(target)
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+    proc = subprocess.run([*cmd, *pins], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"could not install {name} for this test: {proc.stderr.strip()[-500:]}")
+    marker.write_text("\n".join(pins))
+    return str(target)
+
+
+def run_with_path(path: str, script: str, *args: str, timeout: float = 300) -> str:
+    """Runs a Python script in a subprocess with ``path`` first on sys.path; returns its stdout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [path, env.get("PYTHONPATH")]))
+    env.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"script failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout

@@ -86,10 +86,14 @@ def test_bad_arguments_are_refused_clearly():
         ScoringPool(W, timeout_s=0, scorer=SCORER)
     with pytest.raises(ValueError, match="module:function"):
         ScoringPool(W, scorer="no_colon")
-    with pytest.raises(ValueError, match="finite number"):
+    with pytest.raises(ValueError, match="finite"):
         resolve_weights({"correctness": float("nan")})
-    with pytest.raises(ValueError, match="finite number"):
+    with pytest.raises(ValueError, match="must be a number"):
         resolve_weights({"correctness": "1"})
+    with pytest.raises(ValueError, match="unknown reward channels"):
+        resolve_weights({"corectness": 1.0})
+    with pytest.raises(ValueError, match="unknown reward preset"):
+        ScoringPool("no-such-preset", scorer=SCORER)
     with ScoringPool(W, workers=1, scorer=SCORER) as p:
         with pytest.raises(TypeError, match="must be str"):
             p.submit(None, "1")  # type: ignore[arg-type]
