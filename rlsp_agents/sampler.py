@@ -50,7 +50,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: A prompt: a chat-formatted string, or a list of chat messages (``{"role", "content"}``).
-Prompt = Union[str, Sequence[Mapping[str, str]]]
+Prompt = str | Sequence[Mapping[str, str]]
 Backend = Literal["vllm", "transformers"]
 SyncMethod = Literal["auto", "inplace", "disk", "load_weights"]
 _DTYPES = ("bfloat16", "float16", "float32", "auto")
@@ -781,8 +781,6 @@ class VLLMSampler(BaseSampler):
             RuntimeError: the sampler is closed.
             TypeError: ``model`` holds something other than tensors.
         """
-        import torch
-
         if self.closed:
             raise RuntimeError("this VLLMSampler is closed")
         t0 = time.perf_counter()
