@@ -1,0 +1,270 @@
+"""Text analysis behind the reward channels: the final box, the reasoning before it, and an
+*effective* reasoning length that padding cannot lengthen.
+
+The effective length (``ell`` in RLSP's ``-L / ell``) counts content, not characters:
+
+1. the reasoning is the text before the last ``\\boxed`` (the whole text when there is none),
+   capped at :data:`MAX_ANALYSIS_CHARS` so any input is analysed in bounded time;
+2. it is cut into *segments* at line breaks and sentence ends (``. ! ? ;``), lower-cased, with
+   whitespace collapsed;
+3. filler words (``um``, ``hmm``, ``okay``, ...) and tokens without a letter or digit are dropped;
+4. a phrase repeated back to back inside a segment (``"so so so"``, ``"x y z x y z"``, periods up to
+   :data:`MAX_REPEAT_PERIOD` words) is collapsed to one copy;
+5. ``ell`` counts the *distinct* word trigrams over all segments (each segment padded at its start),
+   so a repeated line, sentence, phrase or filler adds nothing. The characters of the words that end
+   a distinct trigram, divided by 4, give the rough token count (or a tokenizer counts them).
+
+Because step 5 counts a *set*, the measure does not depend on segment order, and appending or
+inserting any segment made only of already-seen trigrams (a duplicate line, a filler line) leaves it
+exactly unchanged.
+
+Example:
+    >>> effective_words("Step one: add 2 and 3.\\nStep one: add 2 and 3.\\nhmm hmm hmm")
+    ['step', 'one', 'add', '2', 'and', '3']
+    >>> last_boxed("so $\\\\boxed{\\\\frac{1}{2}}$") == "\\\\frac{1}{2}"
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "BEHAVIOUR_PATTERNS",
+    "FILLER_WORDS",
+    "MAX_ANALYSIS_CHARS",
+    "MAX_REPEAT_PERIOD",
+    "behaviour_counts",
+    "effective_length",
+    "effective_words",
+    "last_boxed",
+    "reasoning_text",
+    "shingles",
+]
+
+#: text beyond this many characters is not analysed (bounded time on huge inputs)
+MAX_ANALYSIS_CHARS = 200_000
+#: longest phrase (in words) whose back-to-back repetition is collapsed
+MAX_REPEAT_PERIOD = 16
+
+#: words that carry no reasoning content; they never lengthen ``ell``
+FILLER_WORDS = frozenset(
+    """um umm uh uhh uhm er erm hmm hmmm hm mm mmm ah ahh oh ok okay okey alright well like
+    basically literally actually really very just so yeah yes yep anyway anyways right
+    ...""".split()
+)
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
+_SEGMENT_SPLIT = re.compile(r"(?:\r\n|\r|\n|(?<=[.!?;])\s+)")
+_HAS_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
+#: symbol-only tokens that still carry math content
+_OPERATORS = frozenset("= + - * / ^ < > <= >= != ≤ ≥ × ÷ ≠ ± → ⇒ =>".split())
+_STRIP_PUNCT = re.compile(r"^[\"'`(\[{<]+|[\"'`)\]}>.,!?;:]+$")
+
+
+def last_boxed(text: str) -> str | None:
+    """Returns the content of the last complete ``\\boxed{...}`` / ``\\fbox{...}``, braces matched.
+
+    Accepts the brace-less ``\\boxed 5`` too. ``None`` when there is no complete box (an empty
+    box gives ``""``).
+
+    Example:
+        >>> last_boxed("a \\\\boxed{1} then \\\\boxed{\\\\frac{2}{3}}")
+        '\\\\frac{2}{3}'
+        >>> last_boxed("\\\\boxed 5.")
+        '5'
+        >>> last_boxed("none") is None
+        True
+    """
+    matches = list(_BOX_RE.finditer(text))
+    for m in reversed(matches):
+        i = m.end()
+        if i < len(text) and text[i] == "{":
+            depth = 0
+            for j in range(i, len(text)):
+                c = text[j]
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    depth -= 1
+                    if depth == 0:
+                        return text[i + 1 : j].strip()
+            continue  # unbalanced: try an earlier box
+        tail = re.match(r"([^\s${}.,;]+)", text[i:])
+        if tail:
+            return tail.group(1)
+    return None
+
+
+def reasoning_text(response: str) -> str:
+    """The part of ``response`` before its last ``\\boxed`` (all of it when there is no box).
+
+    Example:
+        >>> reasoning_text("2 + 2 = 4, so \\\\boxed{4}.")
+        '2 + 2 = 4, so '
+    """
+    cut = response[:MAX_ANALYSIS_CHARS]
+    last = None
+    for m in _BOX_RE.finditer(cut):
+        last = m
+    return cut if last is None else cut[: last.start()]
+
+
+def _tokens(segment: str) -> list[str]:
+    """Lower-cased words with surrounding punctuation stripped; filler and punctuation dropped."""
+    out = []
+    for raw in segment.lower().split():
+        if not _HAS_ALNUM.search(raw) and raw not in _OPERATORS:
+            continue  # punctuation-only tokens ("...", "---") carry nothing
+        core = _STRIP_PUNCT.sub("", raw) or raw
+        if core in FILLER_WORDS:
+            continue
+        out.append(core)
+    return out
+
+
+def _collapse_once(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        for p in range(1, min(MAX_REPEAT_PERIOD, (n - i) // 2) + 1):
+            if tokens[i : i + p] == tokens[i + p : i + 2 * p]:
+                j = i + 2 * p
+                while tokens[j : j + p] == tokens[i : i + p]:
+                    j += p
+                out.extend(tokens[i : i + p])
+                i = j
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _collapse_repeats(tokens: list[str]) -> list[str]:
+    """Collapses back-to-back repetitions of a phrase (period <= MAX_REPEAT_PERIOD) to one copy.
+
+    Repeats until nothing changes (a collapse can expose a longer repeat), at most 8 passes.
+    """
+    for _ in range(8):
+        out = _collapse_once(tokens)
+        if len(out) == len(tokens):
+            return out
+        tokens = out
+    return tokens
+
+
+def effective_words(reasoning: str) -> list[str]:
+    """The words that end a distinct trigram of the de-padded reasoning, in first-seen order.
+
+    Example:
+        >>> effective_words("um, so x = 2. So x = 2. x = 2 x = 2 x = 2")
+        ['x', '=', '2']
+    """
+    seen: set[tuple[str, str, str]] = set()
+    words: list[str] = []
+    for seg in _SEGMENT_SPLIT.split(reasoning[:MAX_ANALYSIS_CHARS]):
+        toks = _collapse_repeats(_tokens(seg))
+        prev2, prev1 = "\x02", "\x03"  # segment-start markers
+        for t in toks:
+            tri = (prev2, prev1, t)
+            if tri not in seen:
+                seen.add(tri)
+                words.append(t)
+            prev2, prev1 = prev1, t
+    return words
+
+
+TokenCounter = Callable[[str], int]
+
+
+def effective_length(reasoning: str, tokenizer: object | None = None) -> float:
+    """``ell``: the effective reasoning length in tokens (chars/4 without a tokenizer).
+
+    Args:
+        reasoning: the text before the final answer (see :func:`reasoning_text`).
+        tokenizer: ``None`` (characters / 4), a callable ``str -> int`` (a token count), or an
+            object with ``encode(str) -> list`` (a Hugging Face tokenizer).
+
+    Example:
+        >>> effective_length("add 2 and 3") == effective_length("add 2 and 3\\nadd 2 and 3")
+        True
+    """
+    words = effective_words(reasoning)
+    if not words:
+        return 0.0
+    text = " ".join(words)
+    if tokenizer is None:
+        return len(text) / 4.0
+    if callable(tokenizer) and not hasattr(tokenizer, "encode"):
+        return float(tokenizer(text))
+    encode = getattr(tokenizer, "encode", None)
+    if encode is None:
+        raise TypeError("tokenizer must be None, a callable str -> int, or have encode(str)")
+    try:
+        ids = encode(text, add_special_tokens=False)
+    except TypeError:
+        ids = encode(text)
+    return float(len(ids))
+
+
+def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
+    """Word ``n``-grams of the normalised text (for the diversity channel).
+
+    Example:
+        >>> len(shingles("a b c d"))
+        2
+    """
+    toks = _tokens(text[:MAX_ANALYSIS_CHARS])
+    if len(toks) < n:
+        return frozenset([tuple(toks)]) if toks else frozenset()
+    return frozenset(tuple(toks[i : i + n]) for i in range(len(toks) - n + 1))
+
+
+#: the emergent behaviours RLSP reports, as case-insensitive regular expressions
+BEHAVIOUR_PATTERNS: dict[str, Sequence[str]] = {
+    "backtracking": (
+        r"\bwait\b",
+        r"\bon second thought\b",
+        r"\bthat(?:'s| is) (?:not right|wrong|incorrect)\b",
+        r"\bi made a mistake\b",
+        r"\b(?:my|a) mistake\b",
+        r"\blet me (?:re-?check|reconsider|redo|re-?do|start over|try again|rethink|correct)\b",
+        r"\b(?:scratch|ignore) that\b",
+        r"\bactually,? no\b",
+    ),
+    "verification": (
+        r"\blet(?:'s| me| us) (?:verify|check|double[- ]check|confirm)\b",
+        r"\b(?:to )?(?:verify|double[- ]check)\b",
+        r"\bcheck(?:ing)?:",
+        r"\bsubstitut\w* (?:it |this |the \w+ )?back\b",
+        r"\bsanity check\b",
+        r"\bwhich (?:matches|checks out|is consistent)\b",
+    ),
+    "alternatives": (
+        r"\balternatively\b",
+        r"\banother (?:way|approach|method)\b",
+        r"\b(?:a|try a) different (?:approach|method|way)\b",
+        r"\blet(?:'s| me) try (?:another|a different)\b",
+        r"\bwe could also\b",
+        r"\binstead,? (?:let|we)\b",
+    ),
+}
+_BEHAVIOUR_RE = {k: re.compile("|".join(v), re.IGNORECASE) for k, v in BEHAVIOUR_PATTERNS.items()}
+#: behaviour counts are capped here (so every channel is bounded)
+MAX_BEHAVIOUR_COUNT = 1000
+
+
+def behaviour_counts(response: str) -> dict[str, float]:
+    """Counts backtracking, verification and alternative-approach phrases (capped at 1000 each).
+
+    Example:
+        >>> behaviour_counts("Wait, that is wrong. Let me check: 2+2=4. Alternatively ...")
+        {'backtracking': 2.0, 'verification': 1.0, 'alternatives': 1.0}
+    """
+    text = response[:MAX_ANALYSIS_CHARS]
+    return {
+        k: float(min(MAX_BEHAVIOUR_COUNT, sum(1 for _ in rx.finditer(text))))
+        for k, rx in _BEHAVIOUR_RE.items()
+    }
