@@ -88,16 +88,21 @@ _UNICODE = {
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 
 _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
+    # the LaTeX line break (matrix rows) first, so no rule below can split it
+    (re.compile(r"\\\\(?:\[[^\]]{0,10}\])?"), r" \\cr "),
+    (re.compile(r"\\!"), ""),
     (
         re.compile(
-            r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*(\\[{}|]|\.|[()\[\]|]|\\langle|\\rangle|\\lfloor|\\rfloor|\\lceil|\\rceil)?"
+            r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)"
+            r"(?![a-zA-Z])\s*(?:\.|(\\[{}|]|[()\[\]|]|\\langle|\\rangle|\\lfloor|\\rfloor"
+            r"|\\lceil|\\rceil))?"
         ),
         r"\1",
     ),
     (re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])"), " "),
     (
         re.compile(
-            r"\\[!,;:> ]|\\(?:quad|qquad|thinspace|medspace|thickspace|enspace|hfill)(?![a-zA-Z])|~"
+            r"\\[,;:> ]|\\(?:quad|qquad|thinspace|medspace|thickspace|enspace|hfill)(?![a-zA-Z])|~"
         ),
         " ",
     ),
@@ -132,8 +137,8 @@ _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])(?!\.\d)")
 # A trailing unit or word: \text{ cm}, \text{ cm}^2, "42 inches", "dollars".
 _TRAILING_TEXT = re.compile(
-    r"(?<=[\d}).\s])\s*(?:\\text\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?"
-    r"|[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*\.?(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*$"
+    r"(?:(?<=\S)\s*\\text\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?"
+    r"|(?<=[\d}).\s])\s*[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*\.?(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*$"
 )
 _UNIT_WORDS_NOT = {"or", "and", "pi", "infty", "sqrt", "frac", "cdot", "times", "in", "i", "e"}
 _SPACES = re.compile(r"\s+")

@@ -50,10 +50,10 @@ __all__ = [
 ]
 
 MAX_DEPTH = 40
-MAX_DIGITS = 3000  # of any integer or rational built
+MAX_DIGITS = 10_000  # of any integer or rational built
 MAX_EXPONENT = 10_000  # |integer exponent| on a non-trivial base
-MAX_ROOT = 64  # largest root index / rational exponent denominator
-MAX_FACTORIAL = 1000
+MAX_ROOT = 1000  # largest root index / rational exponent denominator
+MAX_FACTORIAL = 3000
 MAX_TOKENS = 600
 MAX_ITEMS = 64
 
@@ -123,6 +123,20 @@ class Text:
 
 
 Interval = Seq  # an interval is a two-item Seq; kept as a name for readers
+
+
+@dataclass(frozen=True)
+class _PM:
+    """``a \\pm b`` while parsing: two values, flattened into the enclosing list."""
+
+    vals: tuple[Any, ...]
+
+
+def _flatten(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for x in items:
+        out.extend(x.vals if isinstance(x, _PM) else (x,))
+    return out
 
 
 # ---------------------------------------------------------------- guards
@@ -235,6 +249,20 @@ _GREEK = {
     "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
     "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma",
     "Phi", "Psi", "Omega",
+}  # fmt: skip
+#: commands that take one argument and make a new symbol of it (\dot{x}, \overline{AB})
+_DECORATIONS = {
+    "dot", "ddot", "hat", "widehat", "bar", "overline", "underline", "vec", "tilde",
+    "widetilde", "mathbb", "mathcal", "mathfrak", "boldsymbol", "overrightarrow", "check",
+}  # fmt: skip
+#: commands whose meaning the parser does not model: such answers compare as strings only
+_NOT_READ = {
+    "ldots", "dots", "cdots", "vdots", "ddots", "approx", "sim", "simeq", "equiv", "cong",
+    "pmod", "bmod", "mod", "to", "rightarrow", "Rightarrow", "implies", "iff", "not", "mapsto",
+    "setminus", "cap", "subset", "subseteq", "supset", "forall", "exists", "sum", "prod", "int",
+    "lim", "partial", "nabla", "perp", "parallel", "mid", "nmid", "propto", "gcd", "max", "min",
+    "det", "arg", "deg", "dim", "ker", "sup", "inf", "over", "choose", "atop", "cr", "phantom",
+    "hspace", "vspace", "color", "textcolor", "label", "tag", "notag", "nonumber",
 }  # fmt: skip
 _NUM_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _SCI_RE = re.compile(r"[eE]([+-]?\d{1,4})(?![\d.])")
@@ -419,6 +447,9 @@ class _Parser:
         tok = self.next()
         if tok.kind == "letter":
             self.i += len(self._word_before(tok)) - 1
+        # ", and" / ", or": one separator
+        if tok.kind == "ch" and self.at_separator() and not self.at("ch"):
+            self.skip_separator()
 
     def _word_before(self, first: Tok) -> str:
         w = first.val
@@ -437,6 +468,55 @@ class _Parser:
             return items[0]
         return Answers(tuple(items))
 
+    def _subscripted(self, name: str) -> str:
+        """``name`` plus a following ``_x`` / ``_{...}`` subscript (read as raw text)."""
+        if not self.at("ch", "_"):
+            return name
+        self.i += 1
+        sub = self.peek()
+        if sub is not None and sub.kind == "ch" and sub.val == "{":
+            self.i += 1
+            parts = []
+            depth = 1
+            while True:
+                tok = self.next()
+                if tok.kind == "ch" and tok.val == "{":
+                    depth += 1
+                elif tok.kind == "ch" and tok.val == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                parts.append(tok.val)
+                if len(parts) > 30:
+                    raise TooLarge("subscript too long")
+            return name + "_" + "".join(parts)
+        if sub is None:
+            raise ParseError("empty subscript")
+        self.i += 1
+        if sub.kind == "num" and len(sub.val) > 1:
+            self.i -= 1
+            self.t[self.i] = Tok("num", sub.val[1:])
+        return name + "_" + sub.val[:1] if sub.kind == "num" else name + "_" + sub.val
+
+    def _raw_group(self) -> str:
+        """The raw token text of the next ``{...}`` group or single token."""
+        if not self.at("ch", "{"):
+            return self.next().val
+        self.i += 1
+        parts: list[str] = []
+        depth = 1
+        while True:
+            tok = self.next()
+            if tok.kind == "ch" and tok.val == "{":
+                depth += 1
+            elif tok.kind == "ch" and tok.val == "}":
+                depth -= 1
+                if depth == 0:
+                    return "".join(parts)
+            parts.append(tok.val)
+            if len(parts) > 60:
+                raise TooLarge("group too long")
+
     def parse_list(self, end: set[str] | None) -> list[Any]:
         items = [self.parse_relation()]
         while self.at_separator():
@@ -444,7 +524,7 @@ class _Parser:
             if len(items) >= MAX_ITEMS:
                 raise TooLarge("too many items")
             items.append(self.parse_relation())
-        return items
+        return _flatten(items)
 
     def _relop(self) -> str | None:
         tok = self.peek()
@@ -470,6 +550,19 @@ class _Parser:
             if len(ops) > 8:
                 raise TooLarge("relation chain too long")
         self.leave()
+        pms = [k for k, x in enumerate(sides) if isinstance(x, _PM)]
+        if pms and not ops:
+            return sides[0]
+        if len(pms) > 1:
+            raise ParseError("more than one \\pm in a relation")
+        if pms:
+            k = pms[0]
+            return _PM(
+                tuple(
+                    Rel(tuple(ops), tuple(v if j == k else x for j, x in enumerate(sides)))
+                    for v in sides[k].vals
+                )
+            )
         if ops:
             return Rel(tuple(ops), tuple(sides))
         return sides[0]
@@ -483,19 +576,43 @@ class _Parser:
             return Union(tuple(parts))
         return parts[0]
 
+    def _at_pm(self) -> bool:
+        return self.at("cmd", "pm") or self.at("cmd", "mp")
+
     def parse_sum(self) -> Any:
         self.enter()
         neg = False
+        pm: int = 0  # +1: \pm seen (first value takes +), -1: \mp
         if self.at("ch", "-") or self.at("ch", "+"):
             neg = self.next().val == "-"
+        elif self._at_pm():
+            pm = 1 if self.next().val == "pm" else -1
         left = self.parse_term()
         if neg:
             left = _mul(Integer(-1), _as_expr(left))
-        while self.at("ch", "+") or self.at("ch", "-"):
+        alt: Expr | None = None  # the value with the opposite sign choice
+        if pm:
+            left, alt = _as_expr(left), _mul(Integer(-1), _as_expr(left))
+            if pm < 0:
+                left, alt = alt, left
+        while self.at("ch", "+") or self.at("ch", "-") or self._at_pm():
             op = self.next().val
             right = _as_expr(self.parse_term())
-            left = _add(_as_expr(left), right if op == "+" else _mul(Integer(-1), right))
+            if op in ("pm", "mp"):
+                if alt is not None:
+                    raise ParseError("more than one \\pm")
+                sign = 1 if op == "pm" else -1
+                base = _as_expr(left)
+                left = _add(base, _mul(Integer(sign), right))
+                alt = _add(base, _mul(Integer(-sign), right))
+                continue
+            signed = right if op == "+" else _mul(Integer(-1), right)
+            left = _add(_as_expr(left), signed)
+            if alt is not None:
+                alt = _add(alt, signed)
         self.leave()
+        if alt is not None:
+            return _PM((left, alt))
         return left
 
     def _starts_atom(self) -> bool:
@@ -511,7 +628,7 @@ class _Parser:
         if tok.kind == "cmd":
             return tok.val not in (
                 "cdot", "times", "div", "cup", "cap", "pm", "mp", "leq", "geq", "neq", "in",
-                "}", "rangle", "rfloor", "rceil", "\\", "to", "rightarrow", "implies", "%", "cap",
+                "}", "rangle", "rfloor", "rceil", "cr", "to", "rightarrow", "implies", "%", "cap",
                 "|",
             )  # fmt: skip
         if tok.kind == "text":
@@ -673,25 +790,7 @@ class _Parser:
                     raise ParseError("digit not valid in base") from exc
             return val
         if k == "letter":
-            name = v
-            if self.at("ch", "_"):
-                self.i += 1
-                sub = self.peek()
-                if sub is not None and sub.kind == "ch" and sub.val == "{":
-                    self.i += 1
-                    parts = []
-                    while not self.at("ch", "}"):
-                        parts.append(self.next().val)
-                        if len(parts) > 20:
-                            raise TooLarge("subscript too long")
-                    self.i += 1
-                    name += "_" + "".join(parts)
-                elif sub is not None:
-                    self.i += 1
-                    name += "_" + sub.val[:1]
-                    if sub.kind == "num" and len(sub.val) > 1:
-                        self.i -= 1
-                        self.t[self.i] = Tok("num", sub.val[1:])
+            name = self._subscripted(v)
             if name == "e":
                 return E
             return Symbol(name)
@@ -746,7 +845,7 @@ class _Parser:
             if self.at("ch", "&"):
                 self.i += 1
                 continue
-            if self.at("cmd", "\\"):
+            if self.at("cmd", "cr"):
                 self.i += 1
                 rows.append(tuple(row))
                 row = []
@@ -817,12 +916,16 @@ class _Parser:
             inner = _as_expr(self.parse_sum())
             self.expect("cmd", "|")
             return Abs(inner)
-        if name in _GREEK:
-            return Symbol(name)
         if name in _FUNCS:
             return self._function(name)
-        if name in ("overline", "mathbb", "boldsymbol", "vec", "hat", "bar"):
-            raise ParseError(f"unsupported \\{name}")
+        if name in _NOT_READ:
+            raise ParseError(f"\\{name} is not read")
+        if name in _DECORATIONS:
+            return Symbol(self._subscripted(f"\\{name}{{{self._raw_group()}}}"))
+        if name.isalpha():
+            # Greek letters and other symbols (\hbar, \angle, \prime): opaque symbols, equal
+            # only to themselves
+            return Symbol(self._subscripted(name if name in _GREEK else "\\" + name))
         raise ParseError(f"unknown command \\{name}")
 
     def _function(self, name: str) -> Expr:
