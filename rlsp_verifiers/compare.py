@@ -120,6 +120,13 @@ def _is_algebraic(e: Expr) -> bool:
     return True
 
 
+def _round_to(x: Expr, places: int) -> Expr:
+    """``x`` rounded half away from zero to ``places`` decimals, exactly."""
+    q = sympy.Rational(x) * Integer(10) ** places
+    n = sympy.floor(abs(q) + sympy.Rational(1, 2))
+    return sympy.Rational(n if q >= 0 else -n, 10**places)
+
+
 def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
     """Exact equality of two sympy expressions (``a`` the response, ``b`` the gold).
 
@@ -135,7 +142,7 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
         return Decision(True, "equal", "numeric")
     if a.is_Rational and b.is_Rational:
         if ctx.mode == "eval" and ctx.gold_decimals is not None and ctx.gold_decimals > 0:
-            if round(sympy.Rational(a), ctx.gold_decimals) == b:
+            if _round_to(a, ctx.gold_decimals) == b:
                 return Decision(True, "equal_rounded", "numeric")
         return Decision(False, "not_equal", "numeric")
     if a.has(oo, -oo) or b.has(oo, -oo):
@@ -149,7 +156,7 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
                 if (
                     v is not None
                     and v[1] == 0
-                    and round(sympy.Rational(str(v[0])), ctx.gold_decimals) == b
+                    and _round_to(sympy.Rational(v[0]), ctx.gold_decimals) == b
                 ):  # type: ignore[index]
                     return Decision(True, "equal_rounded", "numeric")
             return Decision(False, "not_equal", "numeric")
@@ -449,6 +456,16 @@ def _choice(key: str) -> str | None:
     return m.group(1).upper() if m else None
 
 
+def _unbox(s: str) -> str:
+    """``\\boxed{x}`` (the whole answer) -> ``x``."""
+    for _ in range(3):
+        m = re.fullmatch(r"\s*\\(?:boxed|fbox)\s*\{(.*)\}\s*", s, re.S)
+        if not m:
+            break
+        s = m.group(1)
+    return s
+
+
 def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) -> Decision:
     """Compares one extracted answer with a gold answer string (both raw text).
 
@@ -457,6 +474,7 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
     """
     check_input(answer)
     check_input(gold)
+    answer, gold = _unbox(answer), _unbox(gold)
     na, ng = normalize(answer), normalize(gold)
     if not na:
         return Decision(False, "empty_answer", "extract")

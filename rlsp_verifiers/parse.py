@@ -117,7 +117,7 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Text:
-    """A word answer (``\\text{Evelyn}``, ``even``), compared case-insensitively."""
+    """A word answer (``\\text{Evelyn}``, ``even``): lower case, spaces removed."""
 
     text: str
 
@@ -812,7 +812,7 @@ class _Parser:
                 return Symbol(word)
             if not word:
                 raise ParseError("empty text")
-            return Text(word.lower())
+            return Text(re.sub(r"\s+", "", word.lower()))
         if k == "begin":
             return self._environment(v)
         if k == "cmd":
@@ -1005,7 +1005,7 @@ def parse(s: str) -> Any:
             " ".join(t.val.split()) if t.kind == "text" else t.val for t in toks
         ).lower()
         if not re.search(r"\b(or|and)\b", words):
-            return Text(re.sub(r"\s+", " ", words).strip())
+            return Text(re.sub(r"\s+", "", words))
     return _Parser(toks).parse_top()
 
 
