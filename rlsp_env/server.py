@@ -27,8 +27,8 @@ Example (a shell)::
         "prompts": ["Q: 2+3? A: "], "labels": ["5"]}'
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations" here: FastAPI reads the endpoint annotations (Request)
+# at runtime, and Request is imported inside create_app to keep "rlsp --help" light.
 import argparse
 import asyncio
 import json

@@ -106,6 +106,7 @@ THIRDPARTY: dict[str, list[str]] = {
         "msgpack==1.2.4",
         "pyvers==0.2.3",
         "pybind11==3.1.0",
+        "orjson==3.13.0",
     ],
     # openrlhf.utils.agent (the remote reward client) needs pylatexenc besides torch/transformers.
     "openrlhf": ["openrlhf==0.11.2", "pylatexenc==2.11"],
