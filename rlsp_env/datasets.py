@@ -59,6 +59,17 @@ def _need(row: dict[str, Any], key: str, name: str, i: int) -> Any:
     return row[key]
 
 
+def _with_final_answer(solution: Any, gold: str) -> str | None:
+    """A source solution that ends without any box gets the line ``The final answer is \\boxed{gold}``
+    (OlympiadBench and some AIME solutions), so every worked solution is usable as an SFT target."""
+    if solution is None:
+        return None
+    text = str(solution).rstrip()
+    if last_boxed(text) is None:
+        text = f"{text}\n\nThe final answer is \\boxed{{{gold}}}"
+    return text
+
+
 def _load_math500(rows: list[dict[str, Any]]) -> list[Problem]:
     out = []
     for i, r in enumerate(rows):
@@ -156,7 +167,7 @@ def _load_aime24(rows: list[dict[str, Any]]) -> list[Problem]:
                 id=f"aime24/{r.get('id', i)}",
                 problem=text,
                 answer=_number_text(_need(r, "answer", "aime24", i)),
-                solution=r.get("solution"),
+                solution=_with_final_answer(r.get("solution"), _number_text(r["answer"])),
                 subject="competition",
                 level=None,
                 source="aime24",
@@ -222,7 +233,7 @@ def _load_olympiadbench(rows: list[dict[str, Any]]) -> list[Problem]:
                 id=f"olympiadbench/{r.get('id', i)}",
                 problem=text,
                 answer=gold,
-                solution=sol,
+                solution=_with_final_answer(sol, gold),
                 subject=r.get("subfield"),
                 level=None,
                 source="olympiadbench",
