@@ -300,6 +300,10 @@ def tokenize(s: str) -> list[Tok]:
         >>> [t.val for t in tokenize("2\\\\frac{1}{3}x")]
         ['2', 'frac', '{', '1', '}', '{', '3', '}', 'x']
     """
+    if not s.isascii():
+        # look-alikes (Cyrillic letters, Arabic-Indic or full-width digits) are never read as
+        # the ASCII characters they imitate; known math symbols were mapped by normalize()
+        raise ParseError("non-ASCII character in the answer")
     toks: list[Tok] = []
     i, n = 0, len(s)
     while i < n:
