@@ -78,11 +78,14 @@ def last_boxed(text: str) -> str | None:
         True
     """
     matches = list(_BOX_RE.finditer(text))
+    limit = len(text)
     for m in reversed(matches):
         i = m.end()
         if i < len(text) and text[i] == "{":
+            # A box that does not close before the start of a later unclosed box never closes
+            # (the later one keeps the depth above zero), so each character is scanned once.
             depth = 0
-            for j in range(i, len(text)):
+            for j in range(i, limit):
                 c = text[j]
                 if c == "{":
                     depth += 1
@@ -90,6 +93,7 @@ def last_boxed(text: str) -> str | None:
                     depth -= 1
                     if depth == 0:
                         return text[i + 1 : j].strip()
+            limit = m.start()
             continue  # unbalanced: try an earlier box
         tail = re.match(r"([^\s${}.,;]+)", text[i:])
         if tail:
