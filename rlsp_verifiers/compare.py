@@ -450,6 +450,14 @@ _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
 
 
+def _plain_words(key: str) -> str | None:
+    """Lower-cased letters of a key made only of words (``\\text{}`` wrappers removed)."""
+    k = re.sub(r"\\text\{([^{}]*)\}", r"\1", key)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z ]*", k):
+        return None
+    return k.replace(" ", "").lower()
+
+
 def _choice(key: str) -> str | None:
     k = re.sub(r"\\text\{([^{}]*)\}", r"\1", key)
     m = _CHOICE.match(k)
@@ -481,6 +489,11 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
     ka, kg = comparison_key(na), comparison_key(ng)
     if ka == kg:
         return Decision(True, "equal", "string")
+    # a word gold: \text{Evelyn} vs evelyn (case and \text wrappers do not matter)
+    if "\\text{" in kg:
+        pg_, pa_ = _plain_words(kg), _plain_words(ka)
+        if pg_ is not None and pg_ == pa_:
+            return Decision(True, "equal", "string")
     # multiple choice: (C) vs C vs \text{(C)}
     ca, cg = _choice(ka), _choice(kg)
     if cg is not None and cg.isupper() and re.search(r"[A-E]", kg):
