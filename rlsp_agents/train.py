@@ -30,6 +30,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,13 +160,21 @@ def _micro_batches(idx: list[int], rows: list[Rollout], size: int) -> list[list[
 
 
 # ------------------------------------------------------------------------------------- train
-def train(cfg: TrainConfig, *, sampler: Any = None) -> dict[str, Any]:
+def train(
+    cfg: TrainConfig,
+    *,
+    sampler: Any = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Runs PPO as configured; returns a summary (steps, final model path, last metrics).
 
     Args:
         cfg: the configuration (see :class:`~rlsp_agents.config.TrainConfig`).
         sampler: an open sampler to use (the caller keeps ownership); by default one is made from
             ``cfg.sampler`` and closed at the end.
+        on_step: called after every iteration with ``{"step", "rollouts" (list of
+            :class:`Rollout`), "advantages" ([N] mean advantage per response), "kept" (indices
+            trained on), "metrics" (the logged row)}``: for inspection, custom logging or tests.
 
     Raises:
         ValueError: an inconsistent configuration, or an environment without a weighted channel.
@@ -556,6 +565,16 @@ def train(cfg: TrainConfig, *, sampler: Any = None) -> dict[str, Any]:
                     },
                 )
                 _log(f"checkpoint step {step} ({time.perf_counter() - t0:.1f} s)")
+            if on_step is not None:
+                on_step(
+                    {
+                        "step": step,
+                        "rollouts": rows,
+                        "advantages": ((adv_all * mask_all).sum(1) / mask_all.sum(1)).tolist(),
+                        "kept": kept,
+                        "metrics": row,
+                    }
+                )
             last_row = row
             bar.update(1)
             bar.set_postfix(
