@@ -446,6 +446,7 @@ def _relation_equal(r: Rel, g: Rel, ctx: _Ctx) -> Decision:
 # ---------------------------------------------------------------- entry point
 
 _BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
+_CHOICE_VALUE = re.compile(r"^\(([A-E])\)(.+)$")
 _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
 
@@ -494,6 +495,12 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
         pg_, pa_ = _plain_words(kg), _plain_words(ka)
         if pg_ is not None and pg_ == pa_:
             return Decision(True, "equal", "string")
+    # multiple choice with its value: "(B) 12" is choice B, whose value is 12
+    mc = _CHOICE_VALUE.match(re.sub(r"\\text\{([^{}]*)\}", r"\1", ka))
+    if mc and _choice(kg) is None:
+        return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline)
+    if mc:
+        ka = mc.group(1)
     # multiple choice: (C) vs C vs \text{(C)}
     ca, cg = _choice(ka), _choice(kg)
     if cg is not None and cg.isupper() and re.search(r"[A-E]", kg):

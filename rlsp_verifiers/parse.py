@@ -502,6 +502,26 @@ class _Parser:
             self.t[self.i] = Tok("num", sub.val[1:])
         return name + "_" + sub.val[:1] if sub.kind == "num" else name + "_" + sub.val
 
+    def _function_head(self, name: str) -> str | None:
+        """``f(x)`` (or ``g(x, y)``) directly before ``=``: the name of a function being defined."""
+        j = self.i
+        t = self.t
+        if not (j < len(t) and t[j].kind == "ch" and t[j].val == "("):
+            return None
+        args = []
+        j += 1
+        while j < len(t) and t[j].kind == "letter":
+            args.append(t[j].val)
+            j += 1
+            if j < len(t) and t[j].kind == "ch" and t[j].val == ",":
+                j += 1
+        if not args or not (
+            j + 1 < len(t) and t[j].val == ")" and t[j + 1].kind == "ch" and t[j + 1].val == "="
+        ):
+            return None
+        self.i = j + 1
+        return f"{name}({','.join(args)})"
+
     def _raw_group(self) -> str:
         """The raw token text of the next ``{...}`` group or single token."""
         if not self.at("ch", "{"):
@@ -792,9 +812,22 @@ class _Parser:
                     return Integer(int(v, int(base)))
                 except ValueError as exc:
                     raise ParseError("digit not valid in base") from exc
+            # repeating decimals: 0.\overline{6} = 2/3, 1.2\overline{34}
+            if "." in v and "e" not in v and self.at("cmd", "overline"):
+                self.i += 1
+                rep = self._raw_group()
+                if not rep.isdigit() or len(rep) > 50:
+                    raise ParseError("bad repeating decimal")
+                whole, _, dec = v.partition(".")
+                a = int((whole or "0") + dec + rep)
+                b = int((whole or "0") + dec)
+                return _check_number(Rational(a - b, 10 ** len(dec) * (10 ** len(rep) - 1)))
             return val
         if k == "letter":
             name = self._subscripted(v)
+            fn = self._function_head(name)
+            if fn is not None:
+                return Symbol(fn)
             if name == "e":
                 return E
             return Symbol(name)
@@ -925,7 +958,10 @@ class _Parser:
         if name in _NOT_READ:
             raise ParseError(f"\\{name} is not read")
         if name in _DECORATIONS:
-            return Symbol(self._subscripted(f"\\{name}{{{self._raw_group()}}}"))
+            arg = self._raw_group()
+            if name == "mathbb" and arg == "R":  # all real numbers
+                return Seq("(", ")", (-oo, oo))
+            return Symbol(self._subscripted(f"\\{name}{{{arg}}}"))
         if name.isalpha():
             # Greek letters and other symbols (\hbar, \angle, \prime): opaque symbols, equal
             # only to themselves

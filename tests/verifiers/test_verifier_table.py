@@ -142,6 +142,17 @@ ACCEPT = [
     ("\\frac{1}{2}.", "\\frac12", "a trailing full stop"),
     ("\\boxed{7}", "7", "a box inside the box"),
     ("\u22122", "-2", "unicode minus sign"),
+    # --- forms found by probing after the first benchmark
+    ("\\text{(A)}\\ 5", "\\text{(A)}", "a choice followed by its value"),
+    ("\\textbf{(B) }12", "12", "the value of a bold choice"),
+    ("f(x) = 2x", "2x", "a function definition for an expression gold"),
+    ("\\mathbb{R}", "(-\\infty,\\infty)", "all real numbers"),
+    ("1.\\overline{3}", "\\frac43", "repeating decimal"),
+    ("0.1\\overline{6}", "\\frac16", "repeating decimal with a fixed part"),
+    ("\\sqrt{2}+\\sqrt{3}", "\\sqrt{5+2\\sqrt{6}}", "denesting (minimal polynomial)"),
+    ("\\frac{1}{2} + \\frac{\\sqrt{3}}{2}i", "\\frac{1+i\\sqrt3}{2}", "complex with radicals"),
+    ("4 \\frac{2}{3}", "\\frac{14}{3}", "spaced mixed number"),
+    ("1 \\text{ or } 2", "\\{1,2\\}", "alternatives for a set gold"),
     ("\u03c0/2", "\\frac{\\pi}{2}", "unicode pi"),
 ]
 
@@ -180,6 +191,11 @@ REJECT = [
     ("y = 2x+4", "y=2x+3", "different line"),
     ("x = 3", "y = 3", "a different variable"),
     ("-\\infty", "\\infty", "signed infinity"),
+    ("\\textbf{(B) }12", "(C)", "a different choice with a value"),
+    ("0.\\overline{6}", "0.6", "repeating vs terminating"),
+    ("f(x)", "5", "a function head is not a value"),
+    ("60", "\\frac{\\pi}{3}", "degrees for a radian gold"),
+    ("(1,-2)", "1,-2", "a point for a list of roots"),
 ]
 # fmt: on
 
