@@ -263,6 +263,12 @@ def exploration(
     if length_scale == 0:
         return 0.0
     ell = effective_length(reasoning_text(_check_text(response)), tokenizer)
+    return _exploration_of(ell, length_scale, cap)
+
+
+def _exploration_of(ell: float, length_scale: float, cap: float) -> float:
+    if length_scale == 0:
+        return 0.0
     if ell <= 0:
         return -float(cap)
     return -min(float(cap), length_scale / ell)
@@ -403,13 +409,12 @@ def score(
     w = resolve_weights(weights)
     if verdict is None:
         verdict = _verify(response, gold, mode=mode, timeout_s=timeout_s)
+    exploration("", length_scale=length_scale, cap=exploration_cap)  # validates the parameters
     ell = effective_length(reasoning_text(response), tokenizer)
     rewards = {
         "correctness": correctness(response, gold, verdict=verdict),
         "format": format_reward(response),
-        "exploration": exploration(
-            response, length_scale=length_scale, cap=exploration_cap, tokenizer=tokenizer
-        ),
+        "exploration": _exploration_of(ell, length_scale, exploration_cap),
         "effort": 0.0,
         "diversity": diversity(response, group),
         **behaviour_counts(response),

@@ -132,8 +132,9 @@ def _collapse_once(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i, n = 0, len(tokens)
     while i < n:
+        first = tokens[i]
         for p in range(1, min(MAX_REPEAT_PERIOD, (n - i) // 2) + 1):
-            if tokens[i : i + p] == tokens[i + p : i + 2 * p]:
+            if tokens[i + p] == first and tokens[i : i + p] == tokens[i + p : i + 2 * p]:
                 j = i + 2 * p
                 while tokens[j : j + p] == tokens[i : i + p]:
                     j += p
