@@ -541,6 +541,52 @@ class _EngineState:
     llm: Any = None
     tmpdir: str | None = None
     child_pids: list[int] = field(default_factory=list)
+    #: the SIGTERM handler to restore (``None``: we did not install one)
+    prev_sigterm: Any = None
+
+
+_TMP_PREFIX = "rlsp-vllm-"
+
+
+def _sigterm_to_exit(signum: int, frame: Any) -> None:
+    """SIGTERM -> ``SystemExit(143)``, so ``with`` blocks and finalizers shut the engine down."""
+    raise SystemExit(128 + signum)
+
+
+def _install_sigterm(state: _EngineState) -> None:
+    """Turns SIGTERM into an exception while an engine is open (only if nobody handles it)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm_to_exit)
+        state.prev_sigterm = signal.SIG_DFL
+
+
+def _restore_sigterm(state: _EngineState) -> None:
+    import signal
+    import threading
+
+    if state.prev_sigterm is None or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is _sigterm_to_exit:
+        signal.signal(signal.SIGTERM, state.prev_sigterm)
+    state.prev_sigterm = None
+
+
+def _remove_stale_copies() -> None:
+    """Deletes private model copies left by processes that died without cleanup (SIGKILL)."""
+    import psutil
+
+    for d in Path(tempfile.gettempdir()).glob(f"{_TMP_PREFIX}*"):
+        try:
+            pid = int(d.name[len(_TMP_PREFIX) :].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not psutil.pid_exists(pid):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _shutdown_engine(state: _EngineState) -> None:
@@ -567,6 +613,7 @@ def _shutdown_engine(state: _EngineState) -> None:
     if state.tmpdir is not None:
         shutil.rmtree(state.tmpdir, ignore_errors=True)
         state.tmpdir = None
+    _restore_sigterm(state)
 
 
 def _kill_pids(pids: Sequence[int], timeout_s: float = 5.0) -> None:
@@ -669,7 +716,8 @@ class VLLMSampler(BaseSampler):
             )
         engine_path = resolved
         if private_copy and local:
-            self._state.tmpdir = tempfile.mkdtemp(prefix="rlsp-vllm-")
+            _remove_stale_copies()
+            self._state.tmpdir = tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-")
             engine_path = str(Path(self._state.tmpdir) / "model")
             _private_copy(Path(resolved), Path(engine_path))
         self.model_path = engine_path
@@ -690,6 +738,7 @@ class VLLMSampler(BaseSampler):
         import psutil
 
         before = {c.pid for c in psutil.Process().children(recursive=True)}
+        _install_sigterm(self._state)
         set_threads = torch.set_num_threads
         n_threads = torch.get_num_threads()
         try:
