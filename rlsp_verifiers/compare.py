@@ -6,6 +6,7 @@ for parsed values; the caller in :mod:`rlsp_verifiers.api` turns bound violation
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ __all__ = ["Decision", "Deadline", "compare_answers", "expr_equal"]
 
 #: Expressions larger than this (sympy op count) skip the expensive symbolic stage.
 MAX_SYMBOLIC_OPS = 60
+#: Largest estimated term count of an expansion the symbolic stage will attempt.
+MAX_EXPANDED_TERMS = 400
 #: Working precision (digits) of numeric screening.
 NUMERIC_DPS = 60
 
@@ -71,7 +74,32 @@ class _Ctx:
 _UNDEFINED = (S.NaN, S.ComplexInfinity)
 
 
+def _expansion_size(e: Expr, cap: int = MAX_EXPANDED_TERMS) -> int:
+    """An upper estimate of the number of terms ``expand(e)`` can produce (saturates at cap+1)."""
+    if e.is_Atom:
+        return 1
+    if isinstance(e, sympy.Add):
+        return min(cap + 1, sum(_expansion_size(a, cap) for a in e.args))
+    if isinstance(e, sympy.Mul):
+        n = 1
+        for a in e.args:
+            n = min(cap + 1, n * _expansion_size(a, cap))
+        return n
+    if isinstance(e, sympy.Pow):
+        t = _expansion_size(e.base, cap)
+        ex = e.exp
+        if ex.is_Integer and t > 1:
+            k = abs(int(ex))
+            if k > 512:
+                return cap + 1
+            return min(cap + 1, math.comb(k + t - 1, t - 1))
+        return min(cap + 1, t * _expansion_size(ex, cap))
+    # a function application is one term; its arguments expand on their own
+    return 1 if all(_expansion_size(a, cap) <= cap for a in e.args) else cap + 1
+
+
 def _small(e: Expr) -> bool:
+    """Whether the bounded symbolic stage may work on ``e`` (size and expansion guards)."""
     try:
         if sympy.count_ops(e, visual=False) > MAX_SYMBOLIC_OPS:
             return False
@@ -81,7 +109,7 @@ def _small(e: Expr) -> bool:
         ex = p.exp
         if ex.is_Integer and abs(int(ex)) > 64 and not p.base.is_Rational:
             return False
-    return True
+    return _expansion_size(e) <= MAX_EXPANDED_TERMS
 
 
 def _n(e: Expr, dps: int) -> complex | None:
