@@ -200,3 +200,33 @@ def test_verify_works_off_the_main_thread_with_a_deadline() -> None:
     assert v.correct
     v = verify("\\boxed{\\sqrt{3+2\\sqrt2}}", "1+\\sqrt2", timeout_s=1e-9)
     assert v.reason == "timeout" and v.stage == "timeout"
+
+
+SYMBOLIC_BOMBS = [
+    ("(a+b+c+d+f)^{64}", "(a+b+c+d+f)^{63}", "multinomial expansion (800k terms unbounded)"),
+    (
+        "(1+\\sqrt{2}+\\sqrt{3}+\\sqrt{5})^{64}",
+        "(1+\\sqrt{2}+\\sqrt{3}+\\sqrt{5})^{63}",
+        "radical expansion",
+    ),
+    ("\\sin(x)^{64}+\\cos(x)^{64}", "1", "trigonometric simplify"),
+    (
+        "\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7}+\\sqrt{11}+\\sqrt{13}+\\sqrt{17}",
+        "\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7}+\\sqrt{11}+\\sqrt{13}+\\sqrt{19}",
+        "degree-128 minimal polynomial",
+    ),
+    (
+        "\\frac{(x+1)^{20}(y+1)^{20}}{(x+y)^{10}}",
+        "\\frac{(x+1)^{20}(y+1)^{20}}{(x+y)^{10}}+10^{-40}",
+        "rational function with big powers",
+    ),
+    ("\\sin(\\sin(\\sin(\\sin(x))))", "\\cos(\\cos(\\cos(x)))", "nested functions"),
+]
+
+
+@pytest.mark.parametrize(("a", "g", "what"), SYMBOLIC_BOMBS, ids=[b[2] for b in SYMBOLIC_BOMBS])
+def test_symbolic_stage_is_bounded(a: str, g: str, what: str) -> None:
+    t0 = time.perf_counter()
+    v = verify(f"\\boxed{{{a}}}", g, timeout_s=3)
+    assert time.perf_counter() - t0 < 5, what
+    assert not v.correct
