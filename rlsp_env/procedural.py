@@ -418,7 +418,7 @@ def _gen_linear_equation(rng: np.random.Generator, d: int) -> _Draft:
             lambda x: sympy.Integer(a) * x + sympy.Integer(b),
             lambda x: sympy.Integer(c) * x + sympy.Integer(e),
         )
-        canonical = f"l{d}:{a}:{b}:{c}:{e}"
+        canonical = f"l23:{a}:{b}:{c}:{e}"  # d2 and d3 share a form
     elif d == 4:
         while True:
             a, c = _nz(rng, -9, 9), _nz(rng, -9, 9)
@@ -520,7 +520,7 @@ def _gen_linear_system(rng: np.random.Generator, d: int) -> _Draft:
     )
     steps.append(f"Check by substituting: {check}.")
     answer = "(" + ", ".join(str(s) for s in sol) + ")"
-    canonical = f"s{d}:{mat}:{rhs}"
+    canonical = f"s{n}:{mat}:{rhs}"  # the same system at two difficulties is one problem
     return _Draft(question, answer, _finish("\n".join(steps), answer), canonical, {"size": n})
 
 
@@ -581,7 +581,7 @@ def _gen_polynomial(rng: np.random.Generator, d: int) -> _Draft:
                 raise AssertionError("polynomial expansion check failed")
         steps.append(f"Result: ${answer}$.")
         pair = sorted([(a, b), (c, e)])
-        canonical = f"p{d}:{pair}"
+        canonical = f"p34:{pair}"  # d3 and d4 share a form
     elif d == 5:
         a3, a2, a1, a0 = _nz(rng, -5, 5), _ri(rng, -9, 9), _ri(rng, -9, 9), _ri(rng, -9, 9)
         k = _nz(rng, -4, 4)

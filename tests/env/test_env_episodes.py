@@ -188,3 +188,17 @@ def test_render_ansi():
     env.step("\\boxed{5}")
     text = env.render()
     assert "[user]" in text and "[assistant] \\boxed{5}" in text and "correctness" in text
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"family": "linear_system", "max_turns": 3, "difficulty": 4},
+        {"family": "word_problem", "eval_mode": True, "num_problems": 50},
+        {"problems": GOLD_PROBLEMS, "system_prompt": "Be brief."},
+    ],
+)
+def test_check_env_on_variants(kwargs):
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(MathEnv(**kwargs), skip_render_check=True)

@@ -146,7 +146,7 @@ def _embedded_model_path():
 @pytest.mark.skipif(_embedded_model_path() is None, reason="embedded model not prepared")
 def test_transformers_judge_with_the_embedded_model():
     pytest.importorskip("transformers")
-    judge = TransformersJudge("smollm2-135m", max_new_tokens=8, batch_size=2)
+    judge = TransformersJudge("smollm2-135m", max_new_tokens=4, batch_size=2)
     results = judge.grade_many(
         [
             ("What is 2+2?", "2+2=4. Let me verify: 4-2=2, so it checks out. \\boxed{4}"),
@@ -163,3 +163,18 @@ def test_transformers_judge_with_the_embedded_model():
     env.reset(seed=0)
     _, reward, *_ = env.step("2 digit addition, carefully: \\boxed{0}")
     assert 0.0 <= reward <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_embedded_model_path() is None, reason="embedded model not prepared")
+def test_sampler_judge_reuses_an_agent_sampler():
+    sampler_mod = pytest.importorskip("rlsp_agents.sampler")
+    from rlsp_env.judge import SamplerJudge
+
+    with sampler_mod.make_sampler("transformers", "smollm2-135m") as sampler:
+        results = SamplerJudge(sampler, max_new_tokens=4).grade_many(
+            [("What is 1+1?", "\\boxed{2}")]
+        )
+    assert len(results) == 1 and 0.0 <= results[0].score <= 1.0
+    g = parse_grade(results[0].raw)
+    assert results[0].score == (g if g is not None else DEFAULT_EFFORT)
