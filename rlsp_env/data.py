@@ -42,6 +42,8 @@ class DatasetInfo:
     sha256: str | None = None
     #: extra Hub splits to append (``MATH`` train is only on the Hub)
     extra_hub_splits: tuple[str, ...] = ()
+    #: Hub configs to concatenate when the dataset is split into configs (MATH: one per subject)
+    hub_configs: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -51,7 +53,21 @@ DATASETS: dict[str, DatasetInfo] = {
         "HuggingFaceH4/MATH-500",
         sha256="35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
     ),
-    "math": DatasetInfo("math", "math/test.jsonl", "EleutherAI/hendrycks_math"),
+    "math": DatasetInfo(
+        "math",
+        "math/test.jsonl",
+        "EleutherAI/hendrycks_math",
+        extra_hub_splits=("train",),
+        hub_configs=(
+            "algebra",
+            "counting_and_probability",
+            "geometry",
+            "intermediate_algebra",
+            "number_theory",
+            "prealgebra",
+            "precalculus",
+        ),
+    ),
     "gsm8k": DatasetInfo("gsm8k", "gsm8k/test.jsonl", "openai/gsm8k", hub_config="main"),
     "aime24": DatasetInfo(
         "aime24", "aime24/test.jsonl", "HuggingFaceH4/aime_2024", hub_split="train"
@@ -114,10 +130,13 @@ def _from_hub(info: DatasetInfo) -> list[dict[str, Any]]:
         ) from e
     try:
         splits = (info.hub_split, *info.extra_hub_splits)
+        configs = info.hub_configs or (info.hub_config,)
         rows: list[dict[str, Any]] = []
         for split in splits:
-            ds = datasets.load_dataset(info.hub_id, info.hub_config, split=split)
-            rows.extend(dict(r) for r in ds)
+            for config in configs:
+                ds = datasets.load_dataset(info.hub_id, config, split=split)
+                # which Hub split a row came from (MATH: "test" rows vs the Hub-only "train" rows)
+                rows.extend({**dict(r), "_hub_split": split} for r in ds)
         return rows
     except Exception as e:  # network, auth, missing dataset: all become one clear error
         raise DataNotFoundError(_missing_message(info, hub_error=f"{type(e).__name__}: {e}")) from e

@@ -115,16 +115,17 @@ def _load_math(rows: list[dict[str, Any]], data_dir: str | None = None) -> list[
             continue
         solution = _need(r, "solution", "math", i)
         idx = r.get("idx", i)
+        split = r.get("_hub_split", "test")  # Hub users also get the MATH train split
         out.append(
             Problem(
-                id=f"math/test/{idx}",
+                id=f"math/{split}/{idx}",
                 problem=text,
                 answer=_boxed_gold(solution, "math", i),
                 solution=solution,
                 subject=r.get("type"),
                 level=_level(r.get("level")),
                 source="math",
-                meta={"index": idx},
+                meta={"index": idx, "split": split},
             )
         )
     return out
