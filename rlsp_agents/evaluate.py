@@ -1,0 +1,577 @@
+"""``rlsp eval``: accuracy, pass@k, response length and a per-level / per-subject table.
+
+Works for any registered environment: problems and verdicts come only through
+``gymnasium.make(env_id, eval_mode=True, ...)``, ``reset(options={"index": i})`` and
+``step(text)``, exactly as an external agent would use the env. For each problem the sampler draws
+``n`` completions of ``info["messages"]`` (the model's chat template is applied); each completion
+is scored by ``step`` on a fresh reset of the same problem.
+
+Metrics (all in the JSON, the table and the plot):
+
+- ``accuracy``: the fraction of all completions the verifier marks correct (mean@n; with ``n=1``
+  and ``temperature=0`` the usual greedy accuracy).
+- ``pass@k`` for k = 1, 2, 4, ..., n: the unbiased estimator of Chen et al. (2021),
+  ``1 - C(n - c, k) / C(n, k)`` per problem with ``c`` correct of ``n``, averaged over problems.
+- ``mean_response_tokens``: generated tokens per completion (EOS included when generated).
+- ``answered_rate``: completions with an extractable final answer; ``truncated_rate``:
+  completions cut by ``max_new_tokens``; ``rewards``: the mean of every reward channel.
+
+Python use (the trainer reuses an open sampler for before/after evaluations):
+
+    >>> from rlsp_agents.evaluate import evaluate
+    >>> res = evaluate("rlsp/Arithmetic-v0", "smollm2-135m", limit=20,
+    ...                env_kwargs={"split": "test"}, backend="transformers")  # doctest: +SKIP
+    >>> round(res.accuracy, 3), res.pass_at_k  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EvalResult",
+    "GroupStats",
+    "ProblemRecord",
+    "evaluate",
+    "main",
+    "pass_at_k",
+    "plot_result",
+    "print_result",
+]
+
+COMMAND = "eval"
+HELP = "evaluate a model on an environment: accuracy, pass@k, length, per-level/subject table"
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k estimator: the chance that k of n samples (c correct) hold a correct one.
+
+    Args:
+        n: samples drawn for the problem.
+        c: how many of them are correct.
+        k: the budget, ``1 <= k <= n``.
+
+    Raises:
+        ValueError: unless ``0 <= c <= n`` and ``1 <= k <= n``.
+
+    Example:
+        >>> pass_at_k(4, 1, 1)
+        0.25
+        >>> pass_at_k(4, 1, 4)
+        1.0
+        >>> round(pass_at_k(5, 2, 2), 4)  # 1 - C(3,2)/C(5,2) = 1 - 3/10
+        0.7
+    """
+    if not (0 <= c <= n) or not (1 <= k <= n):
+        raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def _ks(n: int) -> list[int]:
+    """k = 1, 2, 4, ... up to n (n itself included)."""
+    ks, k = [], 1
+    while k < n:
+        ks.append(k)
+        k *= 2
+    ks.append(n)
+    return ks
+
+
+@dataclass
+class ProblemRecord:
+    """One problem's samples and verdicts."""
+
+    index: int
+    problem_id: str
+    level: int
+    subject: str
+    gold: str
+    correct: list[bool]
+    extracted: list[str | None]
+    reasons: list[str]
+    num_tokens: list[int]
+    finish_reasons: list[str]
+    rewards: list[dict[str, float]]
+    texts: list[str]
+
+    @property
+    def num_correct(self) -> int:
+        return sum(self.correct)
+
+
+@dataclass
+class GroupStats:
+    """Metrics of a group of problems (one level, one subject)."""
+
+    problems: int
+    accuracy: float
+    pass_at_n: float
+    mean_response_tokens: float
+
+
+@dataclass
+class EvalResult:
+    """The outcome of :func:`evaluate`. ``to_dict()`` is what the JSON file holds."""
+
+    env_id: str
+    model: str
+    backend: str
+    n: int
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    seed: int
+    env_kwargs: dict[str, Any]
+    num_problems: int
+    accuracy: float
+    pass_at_k: dict[int, float]
+    mean_response_tokens: float
+    answered_rate: float
+    truncated_rate: float
+    rewards: dict[str, float]
+    by_level: dict[str, GroupStats]
+    by_subject: dict[str, GroupStats]
+    generate_s: float
+    score_s: float
+    tokens_per_s: float
+    records: list[ProblemRecord] = field(default_factory=list, repr=False)
+
+    def to_dict(self, *, include_records: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (pass@k keys become strings)."""
+        d = asdict(self)
+        d["pass_at_k"] = {str(k): v for k, v in self.pass_at_k.items()}
+        if not include_records:
+            d.pop("records")
+        return d
+
+    def save(self, out_dir: str | Path, *, plot: bool = True) -> dict[str, Path]:
+        """Writes ``eval.json`` (summary), ``samples.jsonl`` (every completion) and ``eval.png``.
+
+        Returns:
+            The written paths by kind (``"json"``, ``"samples"``, ``"plot"``).
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"json": out / "eval.json", "samples": out / "samples.jsonl"}
+        paths["json"].write_text(json.dumps(self.to_dict(include_records=False), indent=2) + "\n")
+        with paths["samples"].open("w", encoding="utf-8") as f:
+            for r in self.records:
+                f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+        if plot:
+            paths["plot"] = plot_result(self, out / "eval.png")
+        return paths
+
+
+def _group(records: Sequence[ProblemRecord], key: str) -> dict[str, GroupStats]:
+    groups: dict[str, list[ProblemRecord]] = defaultdict(list)
+    for r in records:
+        value = getattr(r, key)
+        name = "n/a" if value in (-1, "", None) else str(value)
+        groups[name].append(r)
+
+    def order(name: str) -> tuple[int, Any]:
+        return (0, int(name)) if name.lstrip("-").isdigit() else (1, name)
+
+    out = {}
+    for name in sorted(groups, key=order):
+        rs = groups[name]
+        samples = [c for r in rs for c in r.correct]
+        toks = [t for r in rs for t in r.num_tokens]
+        out[name] = GroupStats(
+            problems=len(rs),
+            accuracy=sum(samples) / len(samples),
+            pass_at_n=sum(r.num_correct > 0 for r in rs) / len(rs),
+            mean_response_tokens=sum(toks) / len(toks),
+        )
+    return out
+
+
+def summarize(
+    records: Sequence[ProblemRecord], n: int
+) -> tuple[float, dict[int, float], float, float, float, dict[str, float]]:
+    """Accuracy, pass@k, mean tokens, answered rate, truncated rate, mean reward per channel."""
+    samples = [c for r in records for c in r.correct]
+    accuracy = sum(samples) / len(samples)
+    passk = {k: sum(pass_at_k(n, r.num_correct, k) for r in records) / len(records) for k in _ks(n)}
+    toks = [t for r in records for t in r.num_tokens]
+    answered = sum(e is not None for r in records for e in r.extracted) / len(samples)
+    truncated = sum(f == "length" for r in records for f in r.finish_reasons) / len(samples)
+    sums: dict[str, float] = defaultdict(float)
+    for r in records:
+        for rw in r.rewards:
+            for ch, v in rw.items():
+                sums[ch] += float(v)
+    rewards = {ch: v / len(samples) for ch, v in sums.items()}
+    return accuracy, passk, sum(toks) / len(toks), answered, truncated, rewards
+
+
+def evaluate(
+    env_id: str,
+    model: Any = None,
+    *,
+    n: int = 1,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 512,
+    limit: int | None = None,
+    backend: str = "vllm",
+    sampler: Any = None,
+    seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+    max_model_len: int | None = None,
+    dtype: str = "bfloat16",
+    keep_texts: bool = True,
+    progress: bool = True,
+) -> EvalResult:
+    """Evaluates a model (or an open sampler) on the problems of an environment.
+
+    Args:
+        env_id: any registered id (``"rlsp/MATH500-v0"``, ``"rlsp/Arithmetic-v0"``, ...).
+        model: checkpoint directory, embedded name or Hub id (``None``: the embedded default);
+            only a label when ``sampler`` is given.
+        n: completions per problem (pass@k is reported for k = 1, 2, 4, ..., n).
+        temperature: sampling temperature (0: greedy).
+        top_p: nucleus threshold.
+        max_new_tokens: the most tokens per completion.
+        limit: evaluate the first ``limit`` problems only (default: all).
+        backend: ``"vllm"`` or ``"transformers"`` when a sampler is made here.
+        sampler: an open sampler to reuse (the caller keeps ownership: it is not closed).
+        seed: the sampler seed (and the env's reset seed).
+        env_kwargs: extra ``gym.make`` arguments (``split``, ``difficulty``, ``levels``, ...).
+        max_model_len: the sampler's model length (default ``max_new_tokens + 1536``).
+        dtype: the sampler's dtype when made here.
+        keep_texts: keep the completion texts in the records (``samples.jsonl``).
+        progress: show progress bars.
+
+    Returns:
+        An :class:`EvalResult`; ``result.save(dir)`` writes the JSON, samples and plot.
+
+    Raises:
+        ValueError: bad arguments, or an environment with unboundedly many problems and no limit.
+        gymnasium.error.Error: unknown environment id.
+    """
+    import gymnasium as gym
+    from tqdm.auto import tqdm
+
+    import rlsp_env  # noqa: F401  (registers the rlsp/... ids)
+
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    kwargs = dict(env_kwargs or {})
+    kwargs["eval_mode"] = True
+    env = gym.make(env_id, **kwargs)
+    try:
+        total = getattr(env.unwrapped, "num_problems", None)
+        if total is None or total >= 2**31 - 1:
+            if limit is None:
+                raise ValueError(
+                    f"{env_id} has no finite problem count in eval mode: pass limit=..."
+                )
+            total = limit
+        count = min(total, limit) if limit is not None else total
+        prompts, metas = [], []
+        for i in range(count):
+            _, info = env.reset(seed=seed if i == 0 else None, options={"index": i})
+            prompts.append(info["messages"])
+            metas.append(info)
+
+        own = sampler is None
+        if own:
+            from rlsp_agents.sampler import make_sampler
+
+            sampler = make_sampler(
+                backend,
+                model,
+                seed=seed,
+                max_model_len=max_model_len or max_new_tokens + 1536,
+                dtype=dtype,
+            )
+        try:
+            t0 = time.perf_counter()
+            outs = sampler.generate(
+                prompts,
+                n=n,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                progress=progress,
+            )
+            generate_s = time.perf_counter() - t0
+        finally:
+            if own:
+                sampler.close()
+
+        t1 = time.perf_counter()
+        records: list[ProblemRecord] = []
+        bar = tqdm(total=count * n, desc=f"scoring {env_id}", disable=not progress)
+        for i, (meta, comps) in enumerate(zip(metas, outs)):
+            rec = ProblemRecord(
+                index=i,
+                problem_id=str(meta.get("problem_id", i)),
+                level=int(meta.get("level", -1) if meta.get("level") is not None else -1),
+                subject=str(meta.get("subject", "") or ""),
+                gold=str(meta.get("gold", "")),
+                correct=[],
+                extracted=[],
+                reasons=[],
+                num_tokens=[],
+                finish_reasons=[],
+                rewards=[],
+                texts=[],
+            )
+            for c in comps:
+                env.reset(options={"index": i})
+                _, _, _, _, info = env.step(c.text)
+                verdict = info.get("verdict", {})
+                rec.correct.append(bool(verdict.get("correct", info.get("correct", False))))
+                rec.extracted.append(verdict.get("extracted"))
+                rec.reasons.append(str(verdict.get("reason", "")))
+                rec.num_tokens.append(len(c.token_ids))
+                rec.finish_reasons.append(c.finish_reason)
+                rec.rewards.append({k: float(v) for k, v in info.get("rewards", {}).items()})
+                rec.texts.append(c.text if keep_texts else "")
+                bar.update(1)
+            records.append(rec)
+        bar.close()
+        score_s = time.perf_counter() - t1
+    finally:
+        env.close()
+
+    accuracy, passk, mean_tokens, answered, truncated, rewards = summarize(records, n)
+    total_tokens = sum(sum(r.num_tokens) for r in records)
+    label = str(model) if model is not None else "smollm2-135m"
+    if not own and model is None:
+        label = str(getattr(sampler, "model_path", None) or type(sampler).__name__)
+    return EvalResult(
+        env_id=env_id,
+        model=label,
+        backend=getattr(sampler, "backend", backend),
+        n=n,
+        temperature=float(temperature),
+        top_p=float(top_p),
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+        env_kwargs={k: v for k, v in kwargs.items() if _jsonable(v)},
+        num_problems=count,
+        accuracy=accuracy,
+        pass_at_k=passk,
+        mean_response_tokens=mean_tokens,
+        answered_rate=answered,
+        truncated_rate=truncated,
+        rewards=rewards,
+        by_level=_group(records, "level"),
+        by_subject=_group(records, "subject"),
+        generate_s=generate_s,
+        score_s=score_s,
+        tokens_per_s=total_tokens / generate_s if generate_s > 0 else 0.0,
+        records=records,
+    )
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def plot_result(result: EvalResult, path: str | Path) -> Path:
+    """Saves a PNG: accuracy by level, by subject, and pass@k (matplotlib, Agg back end)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, groups, title in (
+        (axes[0], result.by_level, "accuracy by level"),
+        (axes[1], result.by_subject, "accuracy by subject"),
+    ):
+        names = list(groups)
+        ax.bar(range(len(names)), [100 * groups[k].accuracy for k in names], color="tab:blue")
+        for x, k in enumerate(names):
+            ax.text(x, 100 * groups[k].accuracy + 1, f"n={groups[k].problems}", ha="center", size=7)
+        ax.set_xticks(range(len(names)), names, rotation=30 if len(names) > 4 else 0, ha="right")
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("accuracy (%)")
+        ax.set_title(title)
+    ks = sorted(result.pass_at_k)
+    axes[2].plot(ks, [100 * result.pass_at_k[k] for k in ks], marker="o")
+    axes[2].set_xscale("log", base=2)
+    axes[2].set_xticks(ks, [str(k) for k in ks])
+    axes[2].set_ylim(0, 105)
+    axes[2].set_xlabel("k")
+    axes[2].set_ylabel("pass@k (%)")
+    axes[2].set_title("pass@k (unbiased)")
+    fig.suptitle(
+        f"{result.env_id} | {Path(result.model).name} | {result.backend} | n={result.n}, "
+        f"T={result.temperature:g} | {result.num_problems} problems | "
+        f"accuracy {100 * result.accuracy:.1f}% | mean length {result.mean_response_tokens:.0f} tok",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def print_result(result: EvalResult, console: Any = None) -> None:
+    """Prints the summary and the per-level / per-subject tables with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    head = Table(title=f"rlsp eval: {result.env_id} ({result.num_problems} problems)")
+    head.add_column("metric")
+    head.add_column("value", justify="right")
+    head.add_row("model", f"{result.model} ({result.backend})")
+    head.add_row("samples / problem", f"{result.n} at T={result.temperature:g}")
+    head.add_row("accuracy", f"{100 * result.accuracy:.2f}%")
+    for k, v in result.pass_at_k.items():
+        head.add_row(f"pass@{k}", f"{100 * v:.2f}%")
+    head.add_row("mean response (tokens)", f"{result.mean_response_tokens:.1f}")
+    head.add_row("answered (boxed)", f"{100 * result.answered_rate:.1f}%")
+    head.add_row("truncated", f"{100 * result.truncated_rate:.1f}%")
+    for ch, v in sorted(result.rewards.items()):
+        head.add_row(f"reward/{ch}", f"{v:+.4f}")
+    head.add_row("generation", f"{result.generate_s:.1f} s ({result.tokens_per_s:.0f} tok/s)")
+    console.print(head)
+    for title, groups in (("level", result.by_level), ("subject", result.by_subject)):
+        if len(groups) <= 1 and "n/a" in groups:
+            continue
+        t = Table(title=f"by {title}")
+        for col in (title, "problems", "accuracy", f"pass@{result.n}", "mean tokens"):
+            t.add_column(col, justify="left" if col == title else "right")
+        for name, g in groups.items():
+            t.add_row(
+                name,
+                str(g.problems),
+                f"{100 * g.accuracy:.1f}%",
+                f"{100 * g.pass_at_n:.1f}%",
+                f"{g.mean_response_tokens:.0f}",
+            )
+        console.print(t)
+
+
+def _parse_env_arg(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ValueError(f"--env-arg expects KEY=VALUE, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)  # numbers, true/false, lists, quoted strings; never code
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+EPILOG = """examples:
+  rlsp eval --env rlsp/MATH500-v0 --model smollm2-135m --limit 50
+  rlsp eval --env rlsp/Arithmetic-v0 --env-arg split=test --env-arg difficulty=1 --limit 100
+  rlsp eval --env rlsp/GSM8K-v0 --n 8 --temperature 0.7 --max-new-tokens 384 --out outputs/gsm8k
+  rlsp eval --env rlsp/Arithmetic-v0 --backend transformers --model runs/ppo/checkpoint --limit 20
+
+writes OUT/eval.json (summary), OUT/samples.jsonl (every completion and verdict), OUT/eval.png.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``rlsp eval``: see ``rlsp eval --help``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="rlsp eval",
+        description="Evaluate a model on a registered environment: accuracy, pass@k (unbiased), "
+        "mean response length, a per-level / per-subject table, JSON and a PNG plot.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--env", required=True, help="environment id, e.g. rlsp/MATH500-v0")
+    parser.add_argument(
+        "--model", default="smollm2-135m", help="checkpoint dir, embedded name or Hub id"
+    )
+    parser.add_argument("--n", type=int, default=1, help="completions per problem (default 1)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature (default: 0 = greedy for n=1, 0.7 for n>1)",
+    )
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus threshold (default 1)")
+    parser.add_argument("--max-new-tokens", type=int, default=512, help="default 512")
+    parser.add_argument("--limit", type=int, default=None, help="first N problems only")
+    parser.add_argument("--backend", choices=["vllm", "transformers"], default="vllm")
+    parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra gym.make argument (repeatable; VALUE parsed as JSON when it is JSON)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="output directory (default outputs/eval/<env>-<time>)"
+    )
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+
+    if args.n < 1:
+        parser.error("--n must be >= 1")
+    if args.max_new_tokens < 1:
+        parser.error("--max-new-tokens must be >= 1")
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be >= 1")
+    try:
+        env_kwargs = dict(_parse_env_arg(a) for a in args.env_arg)
+    except ValueError as e:
+        parser.error(str(e))
+    temperature = args.temperature
+    if temperature is None:
+        temperature = 0.0 if args.n == 1 else 0.7
+
+    import gymnasium as gym
+
+    import rlsp_env  # noqa: F401
+
+    if args.env not in gym.registry:
+        known = sorted(k for k in gym.registry if k.startswith("rlsp/"))
+        parser.error(f"unknown environment {args.env!r}; registered rlsp ids: {known}")
+
+    result = evaluate(
+        args.env,
+        args.model,
+        n=args.n,
+        temperature=temperature,
+        top_p=args.top_p,
+        max_new_tokens=args.max_new_tokens,
+        limit=args.limit,
+        backend=args.backend,
+        seed=args.seed,
+        env_kwargs=env_kwargs,
+        dtype=args.dtype,
+        progress=not args.quiet,
+    )
+    out = args.out
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = Path("outputs") / "eval" / f"{args.env.replace('/', '_')}-{stamp}"
+    paths = result.save(out, plot=not args.no_plot)
+    print_result(result)
+    for kind, p in paths.items():
+        print(f"{kind}: {p}")
+    return 0
