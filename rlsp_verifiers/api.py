@@ -12,6 +12,9 @@ from .verdict import Verdict
 
 __all__ = ["MODES", "is_equivalent", "verify"]
 
+#: More distinct boxes than this are ``multiple_answers`` without further reading.
+MAX_BOXES = 20
+
 #: ``"strict"`` (the RL default: boxed answers only) and ``"eval"`` (also reads unboxed final
 #: answers the way evaluation harnesses do, and rounds to a decimal gold's precision).
 MODES: tuple[str, ...] = ("strict", "eval")
@@ -89,13 +92,20 @@ def verify(
         return Verdict(False, None, "internal_error", "extract")
     if ex.reason is not None:
         return Verdict(False, None, ex.reason, "extract")
-    answer = ex.answers[-1] if len(ex.answers) == 1 else ", ".join(ex.answers)
     try:
         gold_text = _gold_text(gold)
     except Exception:  # noqa: BLE001
         gold_text = gold
+    answers = list(ex.answers)
+    if len(answers) > MAX_BOXES:
+        return Verdict(False, ", ".join(answers)[:200], "multiple_answers", "extract")
+    if len(answers) > 1 and all(
+        _decide(a, answers[-1], "strict", deadline).equal for a in answers[:-1]
+    ):
+        answers = answers[-1:]  # the same value boxed in several forms is one answer
+    answer = answers[-1] if len(answers) == 1 else ", ".join(answers)
     d = _decide(answer, gold_text, mode, deadline)
-    if not d.equal and len(ex.answers) > 1 and d.reason in ("not_equal", "unparseable"):
+    if not d.equal and len(answers) > 1 and d.reason in ("not_equal", "unparseable"):
         d = Decision(False, "multiple_answers", "extract")
     return Verdict(d.equal, answer, d.reason, d.stage)
 

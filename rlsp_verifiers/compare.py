@@ -262,18 +262,31 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
 
 
 def _assignment_value(r: Rel) -> Any | None:
-    """``x = 3`` (or ``x = 12/4 = 3``, or ``3 = x``) -> 3; None when not a plain assignment."""
+    """The values an equation chain asserts for its answer; None when it is not an assignment.
+
+    ``x = 3`` / ``3 = x`` / ``x = 12/4 = 3`` / ``f(x) = 2x`` -> the right-hand values;
+    ``(x, y) = (4, 5)`` -> ``(4, 5)``; a chain of constants ``180 + 24 = 204`` -> every side (each
+    must then equal the gold, so a false chain such as ``5 = 6`` never verifies).
+    """
     if not r.ops or any(op != "=" for op in r.ops):
         return None
     sides = list(r.sides)
-    if isinstance(sides[-1], Symbol) and len(sides) == 2 and not isinstance(sides[0], Symbol):
+
+    def is_head(v: Any) -> bool:
+        return isinstance(v, Symbol) or (
+            isinstance(v, Seq) and v.open == "(" and all(isinstance(x, Symbol) for x in v.items)
+        )
+
+    if len(sides) == 2 and is_head(sides[-1]) and not is_head(sides[0]):
         sides.reverse()
-    if not isinstance(sides[0], Symbol):
-        return None
-    vals = sides[1:]
-    if len(vals) > 1 and any(isinstance(v, Symbol) for v in vals):
-        return None
-    return vals
+    if is_head(sides[0]):
+        vals = sides[1:]
+        if len(vals) > 1 and any(is_head(v) for v in vals):
+            return None
+        return vals
+    if all(isinstance(v, Expr) and not v.free_symbols for v in sides):
+        return sides
+    return None
 
 
 def _ineq_interval(r: Rel) -> Seq | None:
@@ -356,8 +369,8 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
         if isinstance(r, Rel):
             rv = _assignment_value(r)
             if gv is not None and rv is not None:
-                rs = r.sides[0] if isinstance(r.sides[0], Symbol) else r.sides[-1]
-                gs = g.sides[0] if isinstance(g.sides[0], Symbol) else g.sides[-1]
+                rs = r.sides[0] if not isinstance(r.sides[-1], Symbol) else r.sides[-1]
+                gs = g.sides[0] if not isinstance(g.sides[-1], Symbol) else g.sides[-1]
                 if rs != gs:
                     return Decision(False, "not_equal", "structural")
                 return _all_equal(rv, gv[-1:], ctx)

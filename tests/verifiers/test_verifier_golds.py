@@ -101,3 +101,37 @@ def test_gold_renderings_verify() -> None:
         if not verify("The answer is \\boxed{" + r + "}.", g, timeout_s=10).correct:
             failures.append((r, g))
     assert failures == [], failures[:10]
+
+
+def _rows(rel: str) -> list[dict]:
+    with open(Path(DATA or "") / rel, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def test_reference_solutions_verify() -> None:
+    """Real worked solutions as responses: MATH-500 (strict) and AIME 2024 (eval mode)."""
+    bad = [
+        r["unique_id"]
+        for r in _rows("math500/test.jsonl")
+        if not verify(r["solution"], r["answer"]).correct
+    ]
+    assert bad == []
+    bad = [
+        r["id"]
+        for r in _rows("aime24/test.jsonl")
+        if not verify(r["solution"], str(r["answer"]), mode="eval").correct
+    ]
+    assert bad == []
+
+
+def test_full_math_solutions_with_intermediate_boxes_are_the_only_rejections() -> None:
+    """Of the 5,000 MATH reference solutions, the few rejected box several different values (the
+    strict multiple-answer policy), never anything else."""
+    reasons = []
+    for r in _rows("math/test.jsonl"):
+        boxes = [b for b in extract_boxes(r["solution"]) if b]
+        v = verify(r["solution"], boxes[-1])
+        if not v.correct:
+            reasons.append(v.reason)
+    assert set(reasons) <= {"multiple_answers"}
+    assert len(reasons) < 30

@@ -153,6 +153,8 @@ ACCEPT = [
     ("\\frac{1}{2} + \\frac{\\sqrt{3}}{2}i", "\\frac{1+i\\sqrt3}{2}", "complex with radicals"),
     ("4 \\frac{2}{3}", "\\frac{14}{3}", "spaced mixed number"),
     ("1 \\text{ or } 2", "\\{1,2\\}", "alternatives for a set gold"),
+    ("180 + 24 = 204", "204", "a true arithmetic chain ending in the value (AIME 2024 solution)"),
+    ("(k, n) = (2, 4)", "(2,4)", "a tuple assignment (OlympiadBench solution)"),
     ("\u03c0/2", "\\frac{\\pi}{2}", "unicode pi"),
 ]
 
@@ -196,6 +198,8 @@ REJECT = [
     ("f(x)", "5", "a function head is not a value"),
     ("60", "\\frac{\\pi}{3}", "degrees for a radian gold"),
     ("(1,-2)", "1,-2", "a point for a list of roots"),
+    ("(k, n) = (2, 4)", "(4,2)", "a tuple assignment in the wrong order"),
+    ("180 + 24 = 205", "205", "a false arithmetic chain"),
 ]
 # fmt: on
 
@@ -221,6 +225,17 @@ def test_symmetric_on_values(answer: str, gold: str, why: str) -> None:
     if "%" in answer + gold:
         pytest.skip("the percent reading is deliberately one-directional")
     assert verify(B(gold), answer, timeout_s=5).correct, why
+
+
+def test_one_value_boxed_in_several_forms_is_one_answer() -> None:
+    # MATH-500 reference solution: "\\boxed{15\\frac{39}{40}}" ... "\\boxed{\\frac{639}{40}}"
+    resp = "That is $\\boxed{15\\frac{39}{40}}$ inches, or $\\boxed{\\frac{639}{40}}$."
+    assert verify(resp, "\\frac{639}{40}").correct
+    # AIME 2024 solutions box the answer and its bold form
+    assert verify("$\\boxed{113}$ ... $\\boxed{\\textbf{(113) }}$", "113").correct
+    assert verify("\\boxed{2}\\boxed{3}", "3").reason == "multiple_answers"
+    many = "".join(f"\\boxed{{{k}}}" for k in range(30))
+    assert verify(many, "29").reason == "multiple_answers"
 
 
 def test_verdict_stages_are_reported() -> None:
