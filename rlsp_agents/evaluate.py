@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -552,7 +553,27 @@ def main(argv: list[str] | None = None) -> int:
         known = sorted(k for k in gym.registry if k.startswith("rlsp/"))
         parser.error(f"unknown environment {args.env!r}; registered rlsp ids: {known}")
 
-    result = evaluate(
+    from rlsp_env.data import DataNotFoundError
+
+    try:
+        result = _evaluate_cli(args, temperature, env_kwargs)
+    except (DataNotFoundError, ValueError, TypeError) as e:
+        # bad env arguments or missing data: one clear line, no traceback
+        print(f"rlsp eval: error: {e}", file=sys.stderr)
+        return 2
+    out = args.out
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = Path("outputs") / "eval" / f"{args.env.replace('/', '_')}-{stamp}"
+    paths = result.save(out, plot=not args.no_plot)
+    print_result(result)
+    for kind, p in paths.items():
+        print(f"{kind}: {p}")
+    return 0
+
+
+def _evaluate_cli(args: Any, temperature: float, env_kwargs: dict[str, Any]) -> EvalResult:
+    return evaluate(
         args.env,
         args.model,
         n=args.n,
@@ -566,12 +587,3 @@ def main(argv: list[str] | None = None) -> int:
         dtype=args.dtype,
         progress=not args.quiet,
     )
-    out = args.out
-    if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = Path("outputs") / "eval" / f"{args.env.replace('/', '_')}-{stamp}"
-    paths = result.save(out, plot=not args.no_plot)
-    print_result(result)
-    for kind, p in paths.items():
-        print(f"{kind}: {p}")
-    return 0
