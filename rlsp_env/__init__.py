@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rlsp_env import rewards
+from rlsp_env.envs import EvalExhaustedError, MathEnv
 from rlsp_env.problem import Problem
 from rlsp_env.registration import DATASET_ENVS, ENV_IDS, PROCEDURAL_ENVS, env_kwargs
 
@@ -29,6 +30,8 @@ __all__ = [
     "DATASET_ENVS",
     "ENV_IDS",
     "PROCEDURAL_ENVS",
+    "EvalExhaustedError",
+    "MathEnv",
     "Problem",
     "make_problems",
     "rewards",
@@ -67,7 +70,7 @@ def make_problems(
         >>> [p.meta["split"] for p in ps]
         ['test', 'test']
     """
-    from rlsp_env.envs import MathEnv, build_source
+    from rlsp_env.envs import build_source
 
     env_id = env_id.split(":", 1)[1] if env_id.startswith("rlsp_env:") else env_id
     base = env_kwargs(env_id)
