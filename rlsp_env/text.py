@@ -256,7 +256,10 @@ BEHAVIOUR_PATTERNS: dict[str, Sequence[str]] = {
         r"\binstead,? (?:let|we)\b",
     ),
 }
-_BEHAVIOUR_RE = {k: re.compile("|".join(v), re.IGNORECASE) for k, v in BEHAVIOUR_PATTERNS.items()}
+# one pass over the text: each match is attributed to the category whose group matched
+_BEHAVIOUR_RE = re.compile(
+    "|".join(f"(?P<{k}>{'|'.join(v)})" for k, v in BEHAVIOUR_PATTERNS.items()), re.IGNORECASE
+)
 #: behaviour counts are capped here (so every channel is bounded)
 MAX_BEHAVIOUR_COUNT = 1000
 
@@ -268,8 +271,7 @@ def behaviour_counts(response: str) -> dict[str, float]:
         >>> behaviour_counts("Wait, that is wrong. Let me check: 2+2=4. Alternatively ...")
         {'backtracking': 2.0, 'verification': 1.0, 'alternatives': 1.0}
     """
-    text = response[:MAX_ANALYSIS_CHARS]
-    return {
-        k: float(min(MAX_BEHAVIOUR_COUNT, sum(1 for _ in rx.finditer(text))))
-        for k, rx in _BEHAVIOUR_RE.items()
-    }
+    counts = dict.fromkeys(BEHAVIOUR_PATTERNS, 0)
+    for m in _BEHAVIOUR_RE.finditer(response[:MAX_ANALYSIS_CHARS]):
+        counts[m.lastgroup] += 1  # type: ignore[index]
+    return {k: float(min(MAX_BEHAVIOUR_COUNT, v)) for k, v in counts.items()}
