@@ -149,3 +149,19 @@ def test_sync_vectorization_also_works():
     assert r.tolist() == [1.0, 1.0]
     assert te.all()
     envs.close()
+
+
+def test_multi_turn_vector_env_resets_only_finished_envs():
+    envs = MathVectorEnv(num_envs=2, problems=PROBLEMS, max_turns=2, verifier_workers=0)
+    obs, info = envs.reset(seed=0, options={"index": [1, 2]})
+    golds = list(info["gold"])
+    # env 0 answers right (episode over, autoreset); env 1 wrong (gets feedback, same problem)
+    obs2, r, te, tr, info2 = envs.step([f"\\boxed{{{golds[0]}}}", "\\boxed{999}"])
+    assert te.tolist() == [True, False] and r.tolist() == [1.0, 0.0]
+    assert info2["_final_info"].tolist() == [True, False]
+    assert "not correct" in obs2[1] and info2["turn"][1] == 1
+    _, r, te, *_ = envs.step(["\\boxed{0}", f"\\boxed{{{golds[1]}}}"])
+    assert te[1] and r[1] == 1.0
+    with pytest.raises(ValueError, match="max_turns"):
+        MathVectorEnv(num_envs=2, group_size=2, family="arithmetic", max_turns=2)
+    envs.close()
