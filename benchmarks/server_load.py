@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     from rlsp_env.integrations.scoring import env_default_weights
 
     weights = env_default_weights(args.env)
+    load_before = os.getloadavg()
     cases = _cases(args.env, args.cases, weights)
     port = _free_port()
     log = tempfile.NamedTemporaryFile("w+", prefix="rlsp-serve-bench-", suffix=".log", delete=False)
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     stem.parent.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
     summary = {
-        "command": "python benchmarks/server_load.py " + " ".join(argv or sys.argv[1:]),
+        "command": " ".join(["python benchmarks/server_load.py", *(argv or sys.argv[1:])]),
         "env": args.env,
         "weights": weights,
         "server_workers": args.workers,
@@ -267,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_per_level": args.seconds,
         "machine": machine,
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        # the machine's 1-minute load average before and after (other jobs share the cores)
+        "load_avg_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "total_lost": sum(r["lost"] for r in results),
         "total_wrong": sum(r["wrong"] for r in results),
         "server_timeouts": next(
@@ -283,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Reward server load test (loopback)",
         "",
-        f"`{summary['command']}` on {machine}, {summary['date_utc']} UTC. "
+        f"`{summary['command']}` on {machine}, {summary['date_utc']} UTC, 1-minute load "
+        f"average {summary['load_avg_1m'][0]} before / {summary['load_avg_1m'][1]} after "
+        "(other jobs shared the cores). "
         f"Server: `rlsp serve --env {args.env} --workers {args.workers}`; clients share the "
         f"machine. Each request: OpenRLHF's `/get_reward` with {args.batch} rollout(s); every "
         "answer compared with a direct `rlsp_env.rewards.score` call.",
