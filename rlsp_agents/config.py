@@ -160,6 +160,8 @@ class TrainConfig:
     """Evaluate greedy held-out accuracy every N iterations (0: only at the end if ``eval_n``)."""
     eval_n: int = 0
     """Held-out problems per evaluation (0: no evaluation during training)."""
+    max_minutes: float | None = None
+    """Stop after the iteration that passes this many minutes of wall-clock (None: no limit)."""
     threads: int | None = None
     """torch CPU threads (default: all cores)."""
     log_samples: int = 1

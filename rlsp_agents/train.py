@@ -288,6 +288,12 @@ def train(
     last_row: dict[str, Any] = {}
     try:
         for step in range(start_step + 1, cfg.total_steps + 1):
+            if cfg.max_minutes is not None and time.perf_counter() - t_run > 60 * cfg.max_minutes:
+                _log(
+                    f"time budget of {cfg.max_minutes} min reached: stopping after {step - 1} steps"
+                )
+                step -= 1
+                break
             t_step = time.perf_counter()
             row: dict[str, Any] = {"step": step}
 
@@ -611,19 +617,23 @@ def train(
 
 
 def _held_out_accuracy(cfg: TrainConfig, sampler: Any, env_kwargs: dict[str, Any]) -> float:
-    """Greedy accuracy on ``cfg.eval_n`` held-out problems, through the shared evaluator."""
+    """Greedy accuracy on the first ``cfg.eval_n`` held-out problems, through the shared evaluator."""
     from rlsp_agents.evaluate import evaluate
 
     env_id = cfg.eval_env_id or cfg.env_id
     kw = dict(env_kwargs) if env_id == cfg.env_id else {}
+    if env_id == cfg.env_id:
+        kw["split"] = "test"
     res = evaluate(
         env_id,
-        None,
-        n=cfg.eval_n,
+        cfg.model,
+        limit=cfg.eval_n,
         sampler=sampler,
         temperature=0.0,
         max_new_tokens=cfg.max_new_tokens,
         env_kwargs=kw,
+        keep_texts=False,
+        progress=False,
     )
     return float(res.accuracy)
 

@@ -1,0 +1,409 @@
+"""``rlsp demo``: the main job. RLSP on the embedded default model, on a CPU, measured end to end.
+
+1. evaluate the untrained model (greedy) on held-out problems of the procedural task
+   (``rlsp/Arithmetic-v0``, difficulty 1: 2-digit + 2-digit addition, ``split="test"``);
+2. optionally a short SFT on the task's worked solutions (``split="train"``), evaluate again;
+3. PPO with separate reward channels from that checkpoint, evaluate again;
+4. print a before/after table (base, after SFT, after PPO), measure sampling throughput of vLLM vs
+   transformers on the same prompts, and save JSON + plots under ``runs/demo`` (or ``--out``).
+
+The training clock (SFT + PPO wall-clock, evaluation and model loading excluded) is reported
+beside the accuracies, with the time split of a PPO iteration (sample / verify / train / sync).
+
+Example:
+    >>> from rlsp_agents.demo import DemoConfig
+    >>> DemoConfig().env_id
+    'rlsp/Arithmetic-v0'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["DemoConfig", "run_demo", "main", "COMMAND", "HELP"]
+
+COMMAND = "demo"
+HELP = "the main job: evaluate, SFT, PPO, evaluate again on the embedded model (CPU friendly)"
+
+
+@dataclass
+class DemoConfig:
+    """The main job: base -> SFT -> PPO on a procedural task, with held-out evaluations."""
+
+    model: str = "smollm2-135m"
+    """Starting model (the embedded SmolLM2-135M-Instruct by default)."""
+    env_id: str = "rlsp/Arithmetic-v0"
+    """Procedural task to learn."""
+    difficulty: int = 1
+    """Task difficulty (1: 2-digit + 2-digit addition)."""
+    eval_n: int = 200
+    """Held-out problems per evaluation (greedy, ``split="test"``)."""
+    max_new_tokens: int = 96
+    """Longest response, for sampling and evaluation."""
+    sampler: Literal["vllm", "transformers"] = "vllm"
+    """Sampling back end for training and evaluation."""
+    sft: bool = True
+    """Run the short SFT stage on worked solutions before PPO."""
+    sft_examples: int = 192
+    """Worked solutions for SFT (one pass)."""
+    sft_lr: float = 5e-5
+    """SFT peak learning rate."""
+    sft_batch_size: int = 16
+    """SFT sequences per optimizer step."""
+    sft_max_minutes: float = 6.0
+    """Time cap of the SFT stage."""
+    ppo_preset: str = "cpu-smollm2"
+    """``rlsp train`` preset for the PPO stage."""
+    ppo_steps: int | None = None
+    """PPO iterations (default: the preset's)."""
+    ppo_prompts_per_step: int | None = None
+    """Problems per PPO iteration (default: the preset's)."""
+    ppo_samples_per_prompt: int | None = None
+    """Responses per problem (default: the preset's)."""
+    ppo_max_minutes: float = 13.0
+    """Time cap of the PPO stage (the iteration in progress finishes)."""
+    advantage: Literal["decoupled", "rlsp", "group"] | None = None
+    """Override the preset's advantage mode."""
+    compare_samplers: bool = True
+    """Measure vLLM vs transformers sampling throughput on the same prompts (needs vLLM)."""
+    compare_prompts: int = 16
+    """Prompts (x 2 samples) for the throughput comparison."""
+    seed: int = 0
+    """Seed of every stage."""
+    out: str = "runs/demo"
+    """Output directory: demo.json, demo.md, plots, the SFT and PPO runs."""
+    threads: int | None = None
+    """torch CPU threads (default: all cores)."""
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        return []
+
+
+def _eval(cfg: DemoConfig, model: str, sampler: Any, label: str) -> dict[str, Any]:
+    from rlsp_agents.evaluate import evaluate
+
+    t0 = time.perf_counter()
+    res = evaluate(
+        cfg.env_id,
+        model,
+        limit=cfg.eval_n,
+        sampler=sampler,
+        backend=cfg.sampler,
+        temperature=0.0,
+        max_new_tokens=cfg.max_new_tokens,
+        env_kwargs={"split": "test", "difficulty": cfg.difficulty},
+        seed=cfg.seed,
+        keep_texts=True,
+        progress=False,
+    )
+    out = {
+        "stage": label,
+        "accuracy": float(res.accuracy),
+        "mean_response_tokens": float(res.mean_response_tokens),
+        "answered_rate": float(res.answered_rate),
+        "truncated_rate": float(res.truncated_rate),
+        "eval_seconds": time.perf_counter() - t0,
+        "eval_tokens_per_s": float(res.tokens_per_s),
+        "problems": int(res.num_problems),
+        "example": (res.records[0].texts[0] if res.records and res.records[0].texts else ""),
+    }
+    print(
+        f"[rlsp demo] {label}: accuracy {100 * out['accuracy']:.1f}% on {out['problems']} held-out "
+        f"problems ({out['eval_seconds']:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return out
+
+
+def _throughput(cfg: DemoConfig, model_dir: str) -> dict[str, Any]:
+    """Sampling tokens/s of vLLM and transformers on the same prompts, same settings."""
+    import gymnasium as gym
+    from transformers import AutoTokenizer
+
+    import rlsp_env  # noqa: F401
+    from rlsp_agents.sampler import make_sampler, vllm_available
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    env = gym.make(cfg.env_id, split="train", difficulty=cfg.difficulty)
+    prompts = []
+    for j in range(cfg.compare_prompts):
+        _, info = env.reset(seed=99_000 + j)
+        prompts.append(
+            tok.apply_chat_template(info["messages"], tokenize=False, add_generation_prompt=True)
+        )
+    env.close()
+    result: dict[str, Any] = {
+        "prompts": len(prompts),
+        "samples_per_prompt": 2,
+        "max_new_tokens": cfg.max_new_tokens,
+    }
+    backends = ["vllm", "transformers"] if vllm_available() else ["transformers"]
+    for backend in backends:
+        with make_sampler(
+            backend, model_dir, seed=cfg.seed, max_model_len=cfg.max_new_tokens + 1024
+        ) as s:
+            s.generate(prompts[:2], n=1, max_new_tokens=8, temperature=0.7)  # warm-up
+            t0 = time.perf_counter()
+            outs = s.generate(prompts, n=2, max_new_tokens=cfg.max_new_tokens, temperature=0.7)
+            dt = time.perf_counter() - t0
+        toks = sum(len(c.token_ids) for row in outs for c in row)
+        result[backend] = {"tokens": toks, "seconds": dt, "tokens_per_s": toks / max(dt, 1e-9)}
+    if "vllm" in result and "transformers" in result:
+        result["speedup"] = result["vllm"]["tokens_per_s"] / max(
+            result["transformers"]["tokens_per_s"], 1e-9
+        )
+    return result
+
+
+def run_demo(cfg: DemoConfig) -> dict[str, Any]:
+    """Runs the main job; returns (and writes to ``out/demo.json``) every number it measured."""
+    import torch
+
+    from rlsp_agents.config import SFTConfig
+    from rlsp_agents.metrics import read_metrics
+    from rlsp_agents.models import resolve_model
+    from rlsp_agents.plots import plot_before_after
+    from rlsp_agents.presets import get_preset
+    from rlsp_agents.sampler import make_sampler
+    from rlsp_agents.sft import sft
+    from rlsp_agents.train import train
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    t_all = time.perf_counter()
+    model_path = resolve_model(cfg.model)  # set-up (download + conversion once), not training
+    report: dict[str, Any] = {
+        "config": dict(cfg.__dict__),
+        "model_path": model_path,
+        "cpu_count": os.cpu_count(),
+        "load_start": _load(),
+        "stages": [],
+    }
+
+    def new_sampler(path: str) -> Any:
+        if cfg.sampler == "transformers":
+            return make_sampler("transformers", path, seed=cfg.seed, dtype="bfloat16")
+        return make_sampler("vllm", path, seed=cfg.seed, max_model_len=cfg.max_new_tokens + 1024)
+
+    # 1. the untrained model
+    with new_sampler(model_path) as s:
+        report["stages"].append(_eval(cfg, model_path, s, "base"))
+
+    # 2. SFT on worked solutions (optional)
+    start = model_path
+    train_seconds = 0.0
+    if cfg.sft:
+        scfg = SFTConfig(
+            model=model_path,
+            env_id=cfg.env_id,
+            difficulty=cfg.difficulty,
+            num_examples=cfg.sft_examples,
+            epochs=1.0,
+            batch_size=cfg.sft_batch_size,
+            micro_batch_size=8,
+            lr=cfg.sft_lr,
+            max_minutes=cfg.sft_max_minutes,
+            seed=cfg.seed,
+            out=str(out / "sft"),
+            threads=cfg.threads,
+        )
+        res = sft(scfg)
+        report["sft"] = {k: v for k, v in res.items() if k != "config"}
+        train_seconds += float(res["train_seconds"])
+        start = res["final_model"]
+        with new_sampler(start) as s:
+            report["stages"].append(_eval(cfg, start, s, "after SFT"))
+
+    # 3. PPO from there; the same sampler then evaluates the result (weights already synced)
+    tcfg = get_preset(cfg.ppo_preset)
+    tcfg.model = start
+    tcfg.env_id = cfg.env_id
+    tcfg.difficulty = cfg.difficulty
+    tcfg.max_new_tokens = cfg.max_new_tokens
+    tcfg.sampler = cfg.sampler
+    tcfg.seed = cfg.seed
+    tcfg.out = str(out / "ppo")
+    tcfg.max_minutes = cfg.ppo_max_minutes
+    tcfg.threads = cfg.threads
+    if cfg.ppo_steps is not None:
+        tcfg.total_steps = cfg.ppo_steps
+    if cfg.ppo_prompts_per_step is not None:
+        tcfg.prompts_per_step = cfg.ppo_prompts_per_step
+    if cfg.ppo_samples_per_prompt is not None:
+        tcfg.samples_per_prompt = cfg.ppo_samples_per_prompt
+    if cfg.advantage is not None:
+        tcfg.advantage = cfg.advantage
+    if cfg.sampler == "transformers":
+        summary = train(tcfg)
+        ppo_model = summary["final_model"]
+        with new_sampler(ppo_model) as s:
+            report["stages"].append(_eval(cfg, ppo_model, s, "after PPO"))
+    else:
+        with new_sampler(start) as s:
+            summary = train(tcfg, sampler=s)
+            ppo_model = summary["final_model"]
+            report["stages"].append(_eval(cfg, ppo_model, s, "after PPO"))
+    rows = read_metrics(Path(tcfg.out) / "metrics.jsonl")
+    ppo_seconds = float(rows[-1]["time/elapsed"]) if rows else 0.0
+    train_seconds += ppo_seconds
+    phases = [
+        "time/sample",
+        "time/verify",
+        "time/advantage",
+        "time/train",
+        "time/sync",
+        "time/step",
+    ]
+    report["ppo"] = {
+        "steps": len(rows),
+        "seconds": ppo_seconds,
+        "rollout_size": tcfg.rollout_size,
+        "advantage": tcfg.advantage,
+        "channel_weights": tcfg.channel_weights,
+        "mean_time_split_s": {
+            p.split("/")[1]: sum(float(r.get(p) or 0.0) for r in rows) / max(len(rows), 1)
+            for p in phases
+        },
+        "train_accuracy_first": rows[0]["charts/accuracy"] if rows else None,
+        "train_accuracy_last": rows[-1]["charts/accuracy"] if rows else None,
+        "sample_tokens_per_s": sum(r["charts/sample_tokens_per_s"] for r in rows)
+        / max(len(rows), 1),
+        "train_tokens_per_s": sum(r["charts/tokens_per_s"] for r in rows) / max(len(rows), 1),
+        "plots": summary.get("plots", []),
+    }
+    report["train_seconds"] = train_seconds
+    report["load_after_training"] = _load()
+
+    # 4. vLLM vs transformers sampling throughput, same prompts, same run
+    if cfg.compare_samplers:
+        report["sampler_throughput"] = _throughput(cfg, ppo_model)
+
+    accs = {s["stage"]: s["accuracy"] for s in report["stages"]}
+    base = accs["base"]
+    before_ppo = accs.get("after SFT", base)
+    report["gain_total_points"] = 100 * (accs["after PPO"] - base)
+    report["gain_ppo_points"] = 100 * (accs["after PPO"] - before_ppo)
+    report["bars"] = {
+        "total_gain_ge_15_points": report["gain_total_points"] >= 15.0,
+        "ppo_gain_ge_5_points": report["gain_ppo_points"] >= 5.0,
+        "training_within_20_min": train_seconds <= 20 * 60,
+    }
+    report["wall_seconds"] = time.perf_counter() - t_all
+    report["load_end"] = _load()
+    plot_before_after(
+        [(s["stage"], s["accuracy"]) for s in report["stages"]],
+        out / "before_after.png",
+        title=f"{cfg.env_id} (difficulty {cfg.difficulty}), held-out greedy accuracy",
+    )
+    report["plot"] = str(out / "before_after.png")
+    (out / "demo.json").write_text(json.dumps(report, indent=2, default=str))
+    (out / "demo.md").write_text(markdown_report(report))
+    _print_table(report)
+    return report
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    """The before/after table, the time split and the throughput comparison as Markdown."""
+    lines = [
+        "| stage | held-out accuracy | change | mean response tokens | answered |",
+        "|---|---|---|---|---|",
+    ]
+    prev = None
+    for s in report["stages"]:
+        change = "" if prev is None else f"{100 * (s['accuracy'] - prev):+.1f} pts"
+        lines.append(
+            f"| {s['stage']} | {100 * s['accuracy']:.1f}% | {change} | {s['mean_response_tokens']:.1f} | {100 * s['answered_rate']:.0f}% |"
+        )
+        prev = s["accuracy"]
+    ppo = report.get("ppo", {})
+    lines += [
+        "",
+        f"Training wall-clock (SFT + PPO, evaluation excluded): {report['train_seconds'] / 60:.1f} min; "
+        f"PPO: {ppo.get('steps')} iterations of {ppo.get('rollout_size')} responses, mode `{ppo.get('advantage')}`.",
+        "",
+        "Mean time per PPO iteration (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in ppo.get("mean_time_split_s", {}).items()),
+    ]
+    tp = report.get("sampler_throughput")
+    if tp:
+        parts = [
+            f"{b} {tp[b]['tokens_per_s']:.0f} tokens/s" for b in ("vllm", "transformers") if b in tp
+        ]
+        extra = f" (vLLM {tp['speedup']:.1f}x)" if "speedup" in tp else ""
+        lines += ["", "Sampling throughput, same prompts: " + ", ".join(parts) + extra]
+    lines += [
+        "",
+        f"Machine load average (1/5/15 min) at start {report.get('load_start')}, end {report.get('load_end')}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover
+        print(markdown_report(report))
+        return
+    table = Table(title="RLSP main job: held-out greedy accuracy")
+    for col in ("stage", "accuracy", "change", "mean tokens"):
+        table.add_column(col)
+    prev = None
+    for s in report["stages"]:
+        change = "" if prev is None else f"{100 * (s['accuracy'] - prev):+.1f} pts"
+        table.add_row(
+            s["stage"], f"{100 * s['accuracy']:.1f}%", change, f"{s['mean_response_tokens']:.1f}"
+        )
+        prev = s["accuracy"]
+    console = Console()
+    console.print(table)
+    console.print(
+        f"training wall-clock {report['train_seconds'] / 60:.1f} min | total gain "
+        f"{report['gain_total_points']:+.1f} pts | PPO gain {report['gain_ppo_points']:+.1f} pts | "
+        f"results: {Path(report['plot']).parent}"
+    )
+
+
+DESCRIPTION = """The main job: RLSP on the embedded SmolLM2-135M-Instruct, on a CPU.
+
+Evaluates the untrained model on held-out 2-digit additions (greedy), runs a short SFT on worked
+solutions, then PPO with separate reward channels, evaluates after each stage and prints a
+before/after table. Results: OUT/demo.json, OUT/demo.md, OUT/before_after.png, OUT/ppo/plots/*.png.
+
+examples:
+  rlsp demo                                  # the full main job (about 25 minutes on 2 cores)
+  rlsp demo --out runs/demo2 --no-sft        # PPO only, from the untrained model
+  rlsp demo --eval-n 100 --ppo-steps 6 --no-compare-samplers   # a shorter run
+  rlsp demo --sampler transformers           # without vLLM
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``rlsp demo [options]``; ``--help`` lists every option."""
+    import tyro
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    cfg = tyro.cli(DemoConfig, args=args, prog="rlsp demo", description=DESCRIPTION)
+    try:
+        run_demo(cfg)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        print(f"rlsp demo: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

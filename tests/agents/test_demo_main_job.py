@@ -1,0 +1,56 @@
+"""``rlsp demo`` end to end on a tiny random Llama with the transformers sampler: every stage runs,
+the before/after table, JSON, Markdown and plots are written, and the numbers are consistent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_train_helpers import tiny_model_dir
+
+from rlsp_agents.demo import DemoConfig, main, run_demo
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_every_stage(tmp_path: Path) -> None:
+    cfg = DemoConfig(
+        model=tiny_model_dir(),
+        eval_n=3,
+        max_new_tokens=6,
+        sampler="transformers",
+        sft_examples=4,
+        sft_batch_size=4,
+        ppo_steps=1,
+        ppo_prompts_per_step=2,
+        ppo_samples_per_prompt=2,
+        compare_samplers=False,
+        out=str(tmp_path / "demo"),
+        threads=2,
+    )
+    report = run_demo(cfg)
+    assert [s["stage"] for s in report["stages"]] == ["base", "after SFT", "after PPO"]
+    for s in report["stages"]:
+        assert 0.0 <= s["accuracy"] <= 1.0 and s["problems"] == 3
+    assert report["ppo"]["steps"] == 1 and report["sft"]["steps"] == 1
+    assert 0 < report["train_seconds"] < report["wall_seconds"]
+    accs = [s["accuracy"] for s in report["stages"]]
+    assert report["gain_total_points"] == pytest.approx(100 * (accs[2] - accs[0]))
+    assert report["gain_ppo_points"] == pytest.approx(100 * (accs[2] - accs[1]))
+    out = Path(cfg.out)
+    saved = json.loads((out / "demo.json").read_text())
+    assert saved["stages"][0]["stage"] == "base"
+    assert "| after PPO |" in (out / "demo.md").read_text()
+    assert (out / "before_after.png").stat().st_size > 1000
+    assert (out / "ppo" / "plots" / "time_per_phase.png").is_file()
+    assert (out / "sft" / "plots" / "sft_loss.png").is_file()
+    assert set(report["ppo"]["mean_time_split_s"]) >= {"sample", "verify", "train", "sync"}
+
+
+def test_demo_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and "--no-sft" in text and "--eval-n" in text
