@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
-from sympy import Expr, I, Integer, S, Symbol, oo
+from sympy import Expr, Integer, S, Symbol, oo
 
 from .normalize import check_input, comparison_key, normalize, split_percent
 from .parse import (
@@ -28,7 +28,6 @@ from .parse import (
     Union,
     is_mathy_i,
     iter_exprs,
-    map_exprs,
     parse,
 )
 
@@ -38,6 +37,9 @@ __all__ = ["Decision", "Deadline", "compare_answers", "expr_equal"]
 MAX_SYMBOLIC_OPS = 60
 #: Largest estimated term count of an expansion the symbolic stage will attempt.
 MAX_EXPANDED_TERMS = 400
+#: Bounds for sympy's ``simplify`` (op count, estimated expansion terms).
+MAX_SIMPLIFY_OPS = 30
+MAX_SIMPLIFY_TERMS = 100
 #: Working precision (digits) of numeric screening.
 NUMERIC_DPS = 60
 
@@ -98,6 +100,19 @@ def _expansion_size(e: Expr, cap: int = MAX_EXPANDED_TERMS) -> int:
     return 1 if all(_expansion_size(a, cap) <= cap for a in e.args) else cap + 1
 
 
+def _simplify_ok(e: Expr) -> bool:
+    """Stricter bounds for sympy's ``simplify`` (no internal budget): small and low powers."""
+    try:
+        if sympy.count_ops(e, visual=False) > MAX_SIMPLIFY_OPS:
+            return False
+    except Exception:  # noqa: BLE001
+        return False
+    for p in e.atoms(sympy.Pow):
+        if p.exp.is_Integer and abs(int(p.exp)) > 16 and not p.base.is_Rational:
+            return False
+    return _expansion_size(e, MAX_SIMPLIFY_TERMS) <= MAX_SIMPLIFY_TERMS
+
+
 def _small(e: Expr) -> bool:
     """Whether the bounded symbolic stage may work on ``e`` (size and expansion guards)."""
     try:
@@ -112,7 +127,48 @@ def _small(e: Expr) -> bool:
     return _expansion_size(e) <= MAX_EXPANDED_TERMS
 
 
+#: Largest |log| of any intermediate value that numeric evaluation will attempt (e^1e4).
+MAX_LOG_MAGNITUDE = 1e4
+
+
+def _log_magnitude(e: Expr) -> float:
+    """A float estimate of ``log|e|`` computed without evaluating ``e`` (inf when it explodes).
+
+    Guards ``evalf``: ``e^{e^{y^{64}}}`` at ``y = 2`` would make mpmath compute e to ~10^19 digits.
+    """
+    if e.is_Integer or e.is_Rational:
+        p, q = abs(int(e.p)), int(e.q)
+        if p == 0:
+            return -math.inf
+        return (p.bit_length() - q.bit_length()) * math.log(2)
+    if e.is_number and e.is_Atom:  # pi, E, I, Float
+        return 1.2
+    if e.is_Atom:
+        return 0.0
+    if isinstance(e, sympy.Add):
+        return max((_log_magnitude(a) for a in e.args), default=0.0) + math.log(len(e.args))
+    if isinstance(e, sympy.Mul):
+        return sum(max(_log_magnitude(a), -1e9) for a in e.args)
+    if isinstance(e, sympy.Pow):
+        lb, le = _log_magnitude(e.base), _log_magnitude(e.exp)
+        if le > 50:
+            return math.inf
+        return abs(lb) * math.exp(le) if math.isfinite(lb) else lb
+    if isinstance(e, sympy.exp):
+        la = _log_magnitude(e.args[0])
+        return math.exp(la) if la < 50 else math.inf
+    worst = max((_log_magnitude(a) for a in e.args), default=0.0)
+    if isinstance(e, (sympy.sinh, sympy.cosh)):  # grow like exp
+        return math.exp(worst) if worst < 50 else math.inf
+    if isinstance(e, (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)):
+        # bounded values, but the argument reduction needs about log10|x| extra digits
+        return 0.0 if worst < 2000 else math.inf
+    return worst
+
+
 def _n(e: Expr, dps: int) -> complex | None:
+    if _log_magnitude(e) > MAX_LOG_MAGNITUDE:
+        return None
     try:
         v = e.evalf(dps, maxn=dps * 2)
     except Exception:  # noqa: BLE001 - evalf failures mean "not a plain number"
@@ -220,7 +276,7 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
         if z is False:
             return Decision(False, "not_equal", "symbolic")
         ctx.deadline.check()
-        s = sympy.simplify(d)
+        s = sympy.simplify(d) if _simplify_ok(d) else d
         if s == 0:
             return Decision(True, "equal", "symbolic")
         if s.is_Rational:
@@ -246,12 +302,16 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
     ctx.deadline.check()
     # screen at deterministic points before paying for simplify
     pts = [Integer(3) / 7, Integer(11) / 5, Integer(-5) / 3]
+    screened = True
     for p in pts:
         subs = {s: p + k for k, s in enumerate(sorted(free, key=str))}
         close = _numerically_close(a.subs(subs), b.subs(subs), 30, 1e-20)
         if close is False:
             return Decision(False, "not_equal", "symbolic")
+        screened = screened and close is True
     ctx.deadline.check()
+    if not (screened and _simplify_ok(d)):
+        return Decision(False, "undecided", "symbolic")
     s = sympy.simplify(d)
     if s == 0:
         return Decision(True, "equal", "symbolic")
@@ -562,22 +622,28 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
     if md and mode == "eval":
         ctx.gold_decimals = len(md.group(1))
     try:
-        gv = parse(ng2)
+        gv = parse(ng2, deadline)
     except ParseError:
         # an unparseable gold can only match as text
         ok = ka.lower() == kg.lower() and bool(re.fullmatch(r"[A-Za-z ]+", ka))
         return Decision(ok, "equal" if ok else "gold_unparseable", "string")
     deadline.check()
     try:
-        av = parse(na2)
+        av = parse(na2, deadline)
     except ParseError:
         return Decision(False, "unparseable", "string")
     deadline.check()
-    # i is the imaginary unit only when the gold is complex
+    # i is the imaginary unit only when the gold is complex: read both again with i = I
     if is_mathy_i(gv):
-        i_sym = Symbol("i")
-        gv = map_exprs(gv, lambda e: e.subs(i_sym, I))
-        av = map_exprs(av, lambda e: e.subs(i_sym, I))
+        try:
+            gv = parse(ng2, deadline, imaginary=True)
+        except ParseError:
+            return Decision(False, "gold_unparseable", "string")
+        try:
+            av = parse(na2, deadline, imaginary=True)
+        except ParseError:
+            return Decision(False, "unparseable", "string")
+        deadline.check()
     if pa or pg:
         if not (isinstance(av, Expr) and isinstance(gv, Expr)):
             return Decision(False, "not_equal", "structural")

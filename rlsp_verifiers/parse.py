@@ -147,6 +147,10 @@ def _digits(n: int) -> int:
 
 
 def _check_number(x: Any) -> Any:
+    if isinstance(x, sympy.AccumBounds) or (
+        isinstance(x, sympy.Basic) and not x.is_Atom and x.has(sympy.AccumBounds)
+    ):
+        raise ParseError("undefined value (a function of infinity)")
     if isinstance(x, sympy.Rational):
         if _digits(int(x.p)) > MAX_DIGITS or _digits(int(x.q)) > MAX_DIGITS:
             raise TooLarge("number too large")
@@ -191,6 +195,10 @@ def safe_pow(b: Expr, e: Expr) -> Expr:
             raise TooLarge("exponent too large")
     if b == 0 and e.is_number and (e.is_negative or e == 0):
         raise ParseError("undefined power")
+    if (b.has(oo, -oo, S.ComplexInfinity) or e.has(oo, -oo, S.ComplexInfinity)) and not (
+        b.is_number and e.is_number
+    ):
+        raise ParseError("a power involving infinity")
     return _check_number(sympy.Pow(b, e))
 
 
@@ -389,10 +397,12 @@ _STOP_CH = set(")]},;&|=<>")
 
 
 class _Parser:
-    def __init__(self, toks: list[Tok]) -> None:
+    def __init__(self, toks: list[Tok], deadline: Any = None, imaginary: bool = False) -> None:
+        self.imaginary = imaginary
         self.t = toks
         self.i = 0
         self.depth = 0
+        self.deadline = deadline
 
     # -- helpers
     def peek(self, k: int = 0) -> Tok | None:
@@ -420,6 +430,8 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise TooLarge("nesting too deep")
+        if self.deadline is not None:
+            self.deadline.check()
 
     def leave(self) -> None:
         self.depth -= 1
@@ -830,6 +842,8 @@ class _Parser:
                 return Symbol(fn)
             if name == "e":
                 return E
+            if name == "i" and self.imaginary:
+                return I
             return Symbol(name)
         if k == "ch":
             if v in "([":
@@ -994,6 +1008,8 @@ class _Parser:
                 raise TooLarge("exp argument too large")
             val = sympy.exp(arg)
         else:
+            if arg.has(oo, -oo, S.ComplexInfinity, S.NaN):
+                raise ParseError("a function of infinity")
             val = _FUNCS[name](arg)
         if power is not None:
             if power == -1 and name in ("sin", "cos", "tan"):
@@ -1014,11 +1030,14 @@ def _factorial(x: Expr) -> Expr:
     return factorial(x)
 
 
-def parse(s: str) -> Any:
+def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
     """Parses one normalised answer into a value (a sympy expression or a structure).
 
     Args:
         s: normalised answer text (see :func:`rlsp_verifiers.normalize.normalize`).
+        deadline: optional object whose ``check()`` raises when time is up (checked at every
+            nesting level).
+        imaginary: read the letter ``i`` as the imaginary unit (otherwise a variable).
 
     Returns:
         A sympy ``Expr``, or one of :class:`Seq`, :class:`SetV`, :class:`Answers`,
@@ -1046,7 +1065,7 @@ def parse(s: str) -> Any:
         ).lower()
         if not re.search(r"\b(or|and)\b", words):
             return Text(re.sub(r"\s+", "", words))
-    return _Parser(toks).parse_top()
+    return _Parser(toks, deadline, imaginary).parse_top()
 
 
 def is_mathy_i(value: Any) -> bool:

@@ -36,6 +36,9 @@ class _Worker:
     def __init__(self) -> None:
         env = dict(os.environ)
         env.setdefault("PYTHONHASHSEED", "0")
+        # the worker imports this package: make it importable even when it is not installed
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rlsp_verifiers._worker"],
             stdin=subprocess.PIPE,

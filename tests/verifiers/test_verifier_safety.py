@@ -221,6 +221,23 @@ SYMBOLIC_BOMBS = [
         "rational function with big powers",
     ),
     ("\\sin(\\sin(\\sin(\\sin(x))))", "\\cos(\\cos(\\cos(x)))", "nested functions"),
+    # found by fuzzing: each hung for minutes before its guard existed
+    (
+        "\\ln(i)",
+        "e^{e^{(2\\cdot 1/3)({y}^{64})+2}}",
+        "exp tower at the screening points (evalf guard)",
+    ),
+    (
+        "99",
+        "{\\frac{\\sin(\\infty)}{\\sin(99)}\\cdot \\sqrt{x}+(e^{0})(e^{(\\pi)(i)})}^{64}",
+        "sin of infinity (AccumBounds)",
+    ),
+    (
+        "(((\\frac{y}{0.5}+\\sin(x))(\\sin(10)))(1))(e^{\\sin(0)-\\sqrt{3}-{\\pi+n}^{64}})",
+        "1/3",
+        "simplify of a big exp argument",
+    ),
+    ("n", "{\\sin(\\sqrt{{i!}^{10}})}^{2}", "factorial of the imaginary unit"),
 ]
 
 
