@@ -1,0 +1,93 @@
+"""``rlsp train`` configuration and command line: presets, overrides, validation, help."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from rlsp_agents import cli
+from rlsp_agents.config import TrainConfig, parse_weights
+from rlsp_agents.presets import PRESETS, get_preset
+from rlsp_agents.train import main, parse_args
+
+
+def test_every_config_field_is_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and "--preset" in text
+    for f in dataclasses.fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in text, f.name
+
+
+def test_presets_carry_the_paper_settings() -> None:
+    for name in ("llama3.1-8b-rlsp", "qwen2.5-32b-rlsp"):
+        p = get_preset(name)
+        assert (p.lr, p.critic_lr, p.clip, p.value_clip, p.lam, p.gamma, p.kl_coef) == (
+            2e-7, 2e-6, 0.2, 0.2, 0.95, 1.0, 0.05,
+        )  # fmt: skip
+        assert p.rollout_size == 512 and p.rollout_size // p.num_minibatches == 128
+        assert (p.temperature, p.max_new_tokens, p.advantage) == (0.7, 4096, "rlsp")
+        p.validate()
+    cpu = get_preset("cpu-smollm2")
+    cpu.validate()
+    assert cpu.model == "smollm2-135m" and cpu.temperature <= 0.7
+    get_preset("cpu-smollm2").total_steps = 999  # a copy: the preset itself is unchanged
+    assert PRESETS["cpu-smollm2"].total_steps != 999
+    with pytest.raises(KeyError, match="known"):
+        get_preset("gpt-5")
+
+
+def test_preset_then_overrides() -> None:
+    cfg = parse_args(["--preset", "llama3.1-8b-rlsp", "--lr", "1e-6", "--out", "x"])
+    assert cfg.lr == 1e-6 and cfg.critic_lr == 2e-6 and cfg.out == "x"
+    cfg = parse_args(["--preset=cpu-smollm2", "--advantage", "decoupled"])
+    assert cfg.advantage == "decoupled" and cfg.model == "smollm2-135m"
+    cfg = parse_args(["--channel-weights", "correctness=1,exploration=0.25"])
+    assert cfg.weights() == {"correctness": 1.0, "exploration": 0.25}
+    with pytest.raises(SystemExit, match="unknown preset"):
+        parse_args(["--preset", "nope"])
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--advantage", "group", "--samples-per-prompt", "1"], "samples_per_prompt >= 2"),
+        (["--channel-weights", "correctness=0"], "nonzero weight"),
+        (["--channel-weights", "correctness"], "name=number"),
+        (["--env-kwargs", "[1, 2]"], "JSON object"),
+        (["--env-kwargs", "{bad"], "not valid JSON"),
+        (["--top-p", "0"], "top_p"),
+        (["--num-minibatches", "100", "--prompts-per-step", "2"], "num_minibatches"),
+    ],
+)
+def test_bad_settings_are_clear_errors(args: list[str], message: str, capsys) -> None:
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_weights_and_channels() -> None:
+    assert parse_weights({"a": 1}) == {"a": 1.0}
+    assert parse_weights(" correctness = 1 , format=-0.5,") == {"correctness": 1.0, "format": -0.5}
+    cfg = TrainConfig(channel_weights="correctness=1,format=0,exploration=0.1")
+    assert cfg.active_channels() == ["correctness", "exploration"]
+    assert TrainConfig(advantage="rlsp").active_channels() == ["total"]
+    assert TrainConfig(env_kwargs='{"length_scale": 50}').env_kwargs_dict() == {
+        "length_scale": 50,
+        "difficulty": 1,
+    }
+
+
+def test_dispatcher_lists_the_trainer_commands() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "rlsp_agents.cli", "--help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0
+    for cmd in ("demo", "sft", "train"):
+        assert f"  {cmd} " in res.stdout
+    mods = cli._available()
+    assert {"demo", "sft", "train"} <= set(mods)
