@@ -120,7 +120,18 @@ def _list_of_str(body: Mapping[str, Any], key: str, *, required: bool) -> list[s
     for i, v in enumerate(value):
         if not isinstance(v, str):
             raise BadRequest(f"{key}[{i}] must be a string, got {type(v).__name__}")
+        _check_unicode(v, f"{key}[{i}]")
     return value
+
+
+def _check_unicode(text: str, where: str) -> None:
+    """Refuses lone surrogates (``"\\ud800"`` escapes): valid JSON, but not text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadRequest(
+            f"{where} is not valid Unicode: a lone surrogate at position {e.start}", 400
+        ) from None
 
 
 def strip_prompt(query: str, prompt: str, *, strip_eos: bool = True) -> str:
@@ -230,6 +241,7 @@ def parse_score(body: Any) -> list[tuple[str, str]]:
                 raise BadRequest(
                     f"items[{i}].{key} must be a string, got {type(item[key]).__name__}"
                 )
+            _check_unicode(item[key], f"items[{i}].{key}")
         pairs.append((item["response"], item["gold"]))
     return pairs
 
@@ -516,6 +528,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
             "env": config.env_id,
             "weights": resolved,
             "workers": config.workers,
+            "workers_alive": p.alive() if p is not None and hasattr(p, "alive") else 0,
             "timeout_s": config.timeout_s,
             "max_body_bytes": config.max_body_bytes,
             "uptime_s": round(time.time() - metrics.started, 3),
@@ -524,7 +537,14 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     @app.get("/metrics")
     async def prometheus() -> Any:
         """Prometheus text exposition."""
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        p = state["pool"]
+        alive = p.alive() if p is not None and hasattr(p, "alive") else 0
+        text = metrics.render() + (
+            "# HELP rlsp_workers_alive Scoring worker processes running now.\n"
+            "# TYPE rlsp_workers_alive gauge\n"
+            f"rlsp_workers_alive {alive}\n"
+        )
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     app.state.metrics = metrics
     app.state.config = config

@@ -328,10 +328,14 @@ class _Slot:
             if not task.future.set_running_or_notify_cancel():
                 continue
             try:
-                task.future.set_result(self._score(task))
+                result = self._score(task)
+            except Exception as e:  # e.g. a replacement worker failed to start
+                pool._count("errors")
+                result = timeout_result(f"error: {type(e).__name__}: {e}")
             except BaseException as e:  # never leave a caller waiting forever
-                if not task.future.done():
-                    task.future.set_exception(e)
+                task.future.set_exception(e)
+                raise
+            task.future.set_result(result)
             if self.proc is None and not pool._closed:
                 # Replace an abandoned worker now, not when the next item arrives.
                 try:
@@ -421,6 +425,10 @@ class ScoringPool:
     def _count(self, key: str) -> None:
         with self._stats_lock:
             self.stats[key] += 1
+
+    def alive(self) -> int:
+        """How many worker processes are running now (fewer while a killed one is replaced)."""
+        return sum(1 for slot in self._slots if slot.proc is not None and slot.proc.is_alive())
 
     def submit(self, response: str, gold: str) -> Future:
         """Queues one pair; returns a ``concurrent.futures.Future`` of its :class:`ItemScore`."""

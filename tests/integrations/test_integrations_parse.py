@@ -65,6 +65,7 @@ def test_parse_get_reward_contract():
         ({"query": ["a"], "labels": ["1"], "prompts": ["a", "b"]}, "same length"),
         ({"query": ["a"], "labels": ["1"], "prompts": [{"x": 1}]}, r"prompts\[0\]"),
         ({"query": ["x", "zz"], "labels": ["1", "2"], "prompts": ["x", "q"]}, "item 1"),
+        ({"query": ["\ud800"], "labels": ["1"]}, "lone surrogate"),
     ],
 )
 def test_parse_get_reward_rejects(body, message):
@@ -82,6 +83,7 @@ def test_parse_score_contract_and_errors():
         ({"items": ["x"]}, r"items\[0\] must be an object"),
         ({"items": [{"response": "r"}]}, "lacks the field 'gold'"),
         ({"items": [{"response": "r", "gold": 5}]}, r"items\[0\].gold must be a string"),
+        ({"items": [{"response": "r", "gold": "\udc80"}]}, r"items\[0\].gold is not valid Unicode"),
         ([], "JSON object"),
     ]:
         with pytest.raises(BadRequest, match=msg):

@@ -58,6 +58,9 @@ BAD_REQUESTS = [
     ("/v1/score", b'{"items": [{"response": "a"}]}', 422, "lacks the field 'gold'"),
     ("/v1/score", b'{"items": [{"response": null, "gold": "1"}]}', 422, "must be a string"),
     ("/v1/score", b"null", 422, "JSON object"),
+    # valid JSON, but a lone surrogate is not text (it could not be encoded back in the answer)
+    ("/v1/score", b'{"items": [{"response": "\\ud800", "gold": "1"}]}', 400, "lone surrogate"),
+    ("/get_reward", b'{"query": ["a\\udfff"], "labels": ["1"]}', 400, "lone surrogate"),
 ]
 
 
@@ -99,7 +102,12 @@ def test_a_poisoned_response_never_delays_or_fails_the_others(helper_server):
         assert out["extra_logs"]["timed_out"] == [0.0, 1.0, 0.0, 0.0]
         assert out["rewards"][1] == 0.0
         assert took < 1.5 + 10
-        # a concurrent client is not blocked by the hung item
+        # the worker killed for the hung item is replaced
+        deadline = time.monotonic() + 60
+        while client.get(url + "/healthz").json()["workers_alive"] < 2:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.1)
+        # a concurrent client is not blocked by the next hung item
         res: dict[str, float] = {}
 
         def other() -> None:
