@@ -50,13 +50,14 @@ class DemoConfig:
     """Sampling back end for training and evaluation."""
     sft: bool = True
     """Run the short SFT stage on worked solutions before PPO."""
-    sft_examples: int = 192
-    """Worked solutions for SFT (one pass)."""
-    sft_lr: float = 5e-5
+    sft_examples: int = 96
+    """Worked solutions for SFT (one pass): a short SFT that teaches the format and leaves room
+    for RL."""
+    sft_lr: float = 1e-4
     """SFT peak learning rate."""
     sft_batch_size: int = 16
     """SFT sequences per optimizer step."""
-    sft_max_minutes: float = 6.0
+    sft_max_minutes: float = 4.0
     """Time cap of the SFT stage."""
     ppo_preset: str = "cpu-smollm2"
     """``rlsp train`` preset for the PPO stage."""
@@ -66,7 +67,7 @@ class DemoConfig:
     """Problems per PPO iteration (default: the preset's)."""
     ppo_samples_per_prompt: int | None = None
     """Responses per problem (default: the preset's)."""
-    ppo_max_minutes: float = 13.0
+    ppo_max_minutes: float = 13.5
     """Time cap of the PPO stage (the iteration in progress finishes)."""
     advantage: Literal["decoupled", "rlsp", "group"] | None = None
     """Override the preset's advantage mode."""
