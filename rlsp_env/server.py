@@ -10,8 +10,9 @@ Endpoints:
   ``rewards`` is the weighted scalar, ``scores`` is 1.0 for a verified-correct answer else 0.0
   (what OpenRLHF's dynamic filtering and accuracy logging expect), ``extra_logs`` has every
   channel plus ``correct`` and ``timed_out``.
-* ``POST /v1/score``: our JSON API. ``{"items": [{"response": "...", "gold": "..."}, ...]}`` in,
-  every channel, the weighted scalar and the verifier's verdict per item out.
+* ``POST /v1/score``: our JSON API. ``{"items": [{"response": "...", "gold": "...",
+  "group": "optional id"}, ...]}`` in, every channel, the weighted scalar and the verifier's
+  verdict per item out. Items sharing a ``group`` are each other's ``diversity`` group.
 * ``GET /healthz``: liveness and configuration.
 * ``GET /metrics``: Prometheus text (requests, latency histogram, timeouts, per-channel means).
 
@@ -50,6 +51,7 @@ __all__ = [
     "main",
     "parse_get_reward",
     "parse_score",
+    "score_groups",
     "strip_prompt",
 ]
 
@@ -242,8 +244,36 @@ def parse_score(body: Any) -> list[tuple[str, str]]:
                     f"items[{i}].{key} must be a string, got {type(item[key]).__name__}"
                 )
             _check_unicode(item[key], f"items[{i}].{key}")
+        if "group" in item and item["group"] is not None:
+            g = item["group"]
+            if isinstance(g, bool) or not isinstance(g, str | int):
+                raise BadRequest(
+                    f"items[{i}].group must be a string or an integer, got {type(g).__name__}"
+                )
         pairs.append((item["response"], item["gold"]))
     return pairs
+
+
+def score_groups(body: dict[str, Any]) -> list[list[int]]:
+    """For each item of a valid ``/v1/score`` body, the indices of the other items in its group.
+
+    Items that share a ``group`` value are each other's ``diversity`` group (several samples
+    for one problem); an item without one has none.
+
+    Example:
+        >>> score_groups({"items": [{"group": "a"}, {"group": "a"}, {}]})
+        [[1], [0], []]
+    """
+    items = body["items"]
+    keys = [item.get("group") for item in items]
+    members: dict[Any, list[int]] = {}
+    for i, k in enumerate(keys):
+        if k is not None:
+            members.setdefault((type(k).__name__, k), []).append(i)
+    return [
+        [] if k is None else [j for j in members[(type(k).__name__, k)] if j != i]
+        for i, k in enumerate(keys)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,12 +500,22 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
             metrics.in_flight -= 1
             metrics.observe_request(request.url.path, code, time.perf_counter() - t0)
 
-    async def _score(pairs: list[tuple[str, str]]) -> list[Any]:
+    async def _score(
+        pairs: list[tuple[str, str]], groups: list[list[int]] | None = None
+    ) -> list[Any]:
         if len(pairs) > config.max_items:
             raise BadRequest(
                 f"{len(pairs)} items exceed the limit of {config.max_items} per request", 413
             )
-        futures = [asyncio.wrap_future(state["pool"].submit(r, g)) for r, g in pairs]
+        pool = state["pool"]
+        futures = [
+            asyncio.wrap_future(
+                pool.submit(r, g, [pairs[j][0] for j in groups[i]])
+                if groups and groups[i]
+                else pool.submit(r, g)
+            )
+            for i, (r, g) in enumerate(pairs)
+        ]
         items = list(await asyncio.gather(*futures))
         metrics.observe_items(items)
         return items
@@ -510,7 +550,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_score(body)
-            items = await _score(pairs)
+            items = await _score(pairs, score_groups(body))
         except BadRequest as e:
             return _bad(e)
         return {

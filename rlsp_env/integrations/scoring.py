@@ -249,6 +249,12 @@ def _worker_main(conn: Any, scorer: str, weights: dict[str, float], inner_timeou
     except BaseException as e:  # report the import failure to the parent, then exit
         conn.send(("fatal", f"{type(e).__name__}: {e}"))
         return
+    try:
+        # Warm up: the scorer imports parts of itself lazily (the verifier, sympy); that time must
+        # not count against the first real item's timeout.
+        fn("so \\boxed{1}", "1", weights=weights, timeout_s=inner_timeout_s)
+    except Exception:
+        pass  # a scorer that refuses this input still serves real ones
     conn.send(("ready", None))
     while True:
         try:
@@ -257,11 +263,12 @@ def _worker_main(conn: Any, scorer: str, weights: dict[str, float], inner_timeou
             return
         if msg is None:
             return
-        response, gold = msg
+        response, gold, group = msg
         t0 = time.perf_counter()
         conn.send(("start", None))
         try:
-            res = fn(response, gold, weights=weights, timeout_s=inner_timeout_s)
+            extra = {"group": list(group)} if group else {}
+            res = fn(response, gold, weights=weights, timeout_s=inner_timeout_s, **extra)
             res = item_from_result(res, time.perf_counter() - t0)
             conn.send(("ok", res.to_dict()))
         except Exception as e:
@@ -272,6 +279,7 @@ def _worker_main(conn: Any, scorer: str, weights: dict[str, float], inner_timeou
 class _Task:
     response: str
     gold: str
+    group: tuple[str, ...] = ()
     future: Future = field(default_factory=Future)
 
 
@@ -283,6 +291,7 @@ class _Slot:
         self.index = index
         self.proc: Any = None
         self.conn: Any = None
+        self.ready = False  # the worker has started and warmed up
         self.thread = threading.Thread(target=self._run, name=f"rlsp-scoring-{index}", daemon=True)
 
     def start_process(self) -> None:
@@ -310,8 +319,10 @@ class _Slot:
         if kind != "ready":
             self.kill()
             raise RuntimeError(f"scoring worker failed to start: {payload}")
+        self.ready = True
 
     def kill(self) -> None:
+        self.ready = False
         if self.proc is not None and self.proc.is_alive():
             self.proc.kill()
             self.proc.join(5)
@@ -348,7 +359,7 @@ class _Slot:
         if self.proc is None or not self.proc.is_alive():
             self.start_process()
         try:
-            self.conn.send((task.response, task.gold))
+            self.conn.send((task.response, task.gold, task.group))
             # The clock starts when the worker says it has begun this item.
             if not self.conn.poll(pool.start_timeout_s):
                 raise EOFError("worker did not acknowledge the item")
@@ -427,18 +438,28 @@ class ScoringPool:
             self.stats[key] += 1
 
     def alive(self) -> int:
-        """How many worker processes are running now (fewer while a killed one is replaced)."""
-        return sum(1 for slot in self._slots if slot.proc is not None and slot.proc.is_alive())
+        """How many workers are ready now (fewer while a killed one is being replaced)."""
+        n = 0
+        for slot in self._slots:
+            proc = slot.proc  # read once: the slot's thread may replace it meanwhile
+            n += int(slot.ready and proc is not None and proc.is_alive())
+        return n
 
-    def submit(self, response: str, gold: str) -> Future:
-        """Queues one pair; returns a ``concurrent.futures.Future`` of its :class:`ItemScore`."""
+    def submit(self, response: str, gold: str, group: Sequence[str] = ()) -> Future:
+        """Queues one pair; returns a ``concurrent.futures.Future`` of its :class:`ItemScore`.
+
+        Args:
+            response: the response text.
+            gold: the gold answer.
+            group: the other responses to the same problem (for the ``diversity`` channel).
+        """
         if self._closed:
             raise RuntimeError("ScoringPool is closed")
         if not isinstance(response, str) or not isinstance(gold, str):
             raise TypeError(
                 f"response and gold must be str, got {type(response).__name__} and {type(gold).__name__}"
             )
-        task = _Task(response, gold)
+        task = _Task(response, gold, tuple(str(g) for g in group))
         self._tasks.put(task)
         return task.future
 

@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 
 
-def slow_scorer(response: str, gold: str, *, weights: Any = None, timeout_s: float = 5.0) -> Any:
+def slow_scorer(
+    response: str, gold: str, *, weights: Any = None, timeout_s: float = 5.0, **kwargs: Any
+) -> Any:
     if "SLEEP_FOREVER" in response:
         time.sleep(3600)
     if "RAISE" in response:
@@ -35,7 +37,7 @@ def slow_scorer(response: str, gold: str, *, weights: Any = None, timeout_s: flo
         )
     from rlsp_env import rewards
 
-    return rewards.score(response, gold, weights=weights, timeout_s=timeout_s)
+    return rewards.score(response, gold, weights=weights, timeout_s=timeout_s, **kwargs)
 
 
 def free_port() -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rlsp_env.server import BadRequest, Metrics, parse_get_reward, parse_score, strip_prompt
+from rlsp_env.server import (
+    BadRequest,
+    Metrics,
+    parse_get_reward,
+    parse_score,
+    score_groups,
+    strip_prompt,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,9 +92,16 @@ def test_parse_score_contract_and_errors():
         ({"items": [{"response": "r", "gold": 5}]}, r"items\[0\].gold must be a string"),
         ({"items": [{"response": "r", "gold": "\udc80"}]}, r"items\[0\].gold is not valid Unicode"),
         ([], "JSON object"),
+        ({"items": [{"response": "r", "gold": "g", "group": [1]}]}, "group must be a string"),
+        ({"items": [{"response": "r", "gold": "g", "group": True}]}, "group must be a string"),
     ]:
         with pytest.raises(BadRequest, match=msg):
             parse_score(body)
+
+
+def test_score_groups():
+    items = [{"group": "a"}, {"group": 1}, {"group": "a"}, {}, {"group": "1"}, {"group": 1}]
+    assert score_groups({"items": items}) == [[2], [5], [0], [], [], [1]]
 
 
 class _Item:

@@ -176,6 +176,23 @@ def test_openrlhf_contract_matches_direct_scoring(real_server):
     assert "rlsp_channel_mean{channel=" in metrics
 
 
+def test_v1_score_groups_feed_the_diversity_channel(real_server):
+    responses = ["so 12 + 30 = 42 \\boxed{42}", "so 12 + 30 = 42 \\boxed{42}", "it is 41", "x"]
+    groups = ["p", "p", "p", None]
+    items = [
+        {"response": r, "gold": "42", **({"group": g} if g else {})}
+        for r, g in zip(responses, groups)
+    ]
+    r = httpx.post(real_server.url + "/v1/score", json={"items": items}, timeout=60)
+    assert r.status_code == 200, r.text
+    got = [it["rewards"]["diversity"] for it in r.json()["results"]]
+    direct = rewards.score_many(
+        responses, ["42"] * 4, weights="rlsp", group_ids=["p", "p", "p", "solo"], workers=0
+    )
+    assert got == pytest.approx([d.rewards["diversity"] for d in direct])
+    assert got[3] == 0.0 and got[2] > got[0] > 0.0
+
+
 def test_sigterm_finishes_the_request_in_flight():
     with running_server(
         "--env", ENV, "--workers", "1", "--timeout-s", "3", "--scorer", HELPER, "--weights", WEIGHTS
