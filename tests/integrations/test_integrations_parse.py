@@ -141,3 +141,19 @@ def test_metrics_render_prometheus_text():
     for line in text.splitlines():
         if not line.startswith("#"):
             float(line.rsplit(" ", 1)[1])
+
+
+def test_integration_modules_import_light():
+    # `rlsp --help` imports rlsp_env.server; verl loads integrations/verl.py by path: neither may
+    # pull in torch, fastapi, trl or datasets at import time.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rlsp_env.server, rlsp_env.integrations.trl, rlsp_env.integrations.verl, "
+        "rlsp_env.integrations.scoring; "
+        "print(sorted(m for m in ('torch', 'fastapi', 'trl', 'datasets', 'uvicorn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
