@@ -78,9 +78,10 @@ class TrainConfig:
     channel_weights: str = "correctness=1.0,format=0.5,exploration=0.1"
     """Weight of each reward channel in the combined advantage (decoupled and group modes), as
     ``name=weight,...``; channels not listed are logged only."""
-    reward_preset: str = "rlsp"
-    """The environment's reward weighting for its scalar reward (``rlsp``, ``correctness``,
-    ``default``); the scalar is what ``rlsp`` mode trains on and is logged as ``reward/total``."""
+    reward_preset: str = "rlsp-length"
+    """The environment's weighting for its scalar reward: ``rlsp-length`` (the paper's main runs,
+    ``r_c - L / ell``), ``rlsp`` (the 32B run's formula with an effort judge), ``correctness`` or
+    ``default``; the scalar is what ``rlsp`` mode trains on and is logged as ``reward/total``."""
     weight_schedule: Literal["constant", "linear", "correctness"] = "constant"
     """Schedule of ``schedule_channel``'s weight: constant, falling linearly to 0 over training, or
     multiplied by (1 - recent correctness), i.e. exploration annealed as correctness rises."""

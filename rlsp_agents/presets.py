@@ -24,7 +24,7 @@ __all__ = ["PRESETS", "get_preset"]
 
 _PAPER = dict(
     advantage="rlsp",
-    reward_preset="rlsp",
+    reward_preset="rlsp-length",
     lr=2e-7,
     critic_lr=2e-6,
     clip=0.2,
@@ -69,8 +69,12 @@ PRESETS: dict[str, TrainConfig] = {
     "llama3.1-8b-rlsp": TrainConfig(
         model="meta-llama/Llama-3.1-8B-Instruct", out="runs/llama3.1-8b-rlsp", **_PAPER
     ),
+    # the 32B run adds an LLM judge's effort grade: 0.8 * (r_c - L / ell) + 0.2 * g (the env's
+    # "rlsp" weighting; pass a judge through --env-kwargs / the env, else effort is 0)
     "qwen2.5-32b-rlsp": TrainConfig(
-        model="Qwen/Qwen2.5-32B-Instruct", out="runs/qwen2.5-32b-rlsp", **_PAPER
+        model="Qwen/Qwen2.5-32B-Instruct",
+        out="runs/qwen2.5-32b-rlsp",
+        **{**_PAPER, "reward_preset": "rlsp"},
     ),
 }
 
