@@ -14,6 +14,7 @@ __all__ = [
     "answer_text",
     "fractions",
     "integers",
+    "math_expressions",
     "render_fraction",
     "render_integer",
     "rendered_value",
@@ -169,3 +170,48 @@ answer_text = st.one_of(
         max_size=60,
     ).map("".join),
 )
+
+
+_ATOMS = [
+    "x",
+    "y",
+    "n",
+    "2",
+    "3",
+    "10",
+    "99",
+    "0",
+    "1",
+    "0.5",
+    "1/3",
+    "\\pi",
+    "e",
+    "i",
+    "\\infty",
+    "\\sqrt{2}",
+]
+
+
+def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    two = st.tuples(children, children)
+    return st.one_of(
+        two.map(lambda t: f"{t[0]}+{t[1]}"),
+        two.map(lambda t: f"{t[0]}-{t[1]}"),
+        two.map(lambda t: f"{t[0]}\\cdot {t[1]}"),
+        two.map(lambda t: f"\\frac{{{t[0]}}}{{{t[1]}}}"),
+        st.tuples(children, st.sampled_from(["2", "3", "10", "64", "-1", "1/2", "x", "99"])).map(
+            lambda t: f"{{{t[0]}}}^{{{t[1]}}}"
+        ),
+        children.map(lambda a: f"\\sqrt{{{a}}}"),
+        children.map(lambda a: f"\\sin({a})"),
+        children.map(lambda a: f"\\ln({a})"),
+        children.map(lambda a: f"e^{{{a}}}"),
+        children.map(lambda a: f"({a})!"),
+        two.map(lambda t: f"({t[0]}, {t[1]})"),
+        two.map(lambda t: f"{t[0]} = {t[1]}"),
+    )
+
+
+#: Random well-formed LaTeX expressions (towers, functions of infinity, factorials, ...): the
+#: structured counterpart of :data:`answer_text` for totality and time-bound tests.
+math_expressions = st.recursive(st.sampled_from(_ATOMS), _combine, max_leaves=12)
