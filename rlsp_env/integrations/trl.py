@@ -46,6 +46,7 @@ __all__ = [
     "grpo_setup",
     "make_dataset",
     "make_reward_funcs",
+    "prompt_text",
     "prompt_rows",
 ]
 
@@ -165,6 +166,23 @@ def completion_text(completion: Any) -> str:
     )
 
 
+def prompt_text(prompt: Any) -> str:
+    """The problem text of a TRL prompt: a string, or the last user message of chat messages.
+
+    Example:
+        >>> prompt_text([{"role": "system", "content": "s"}, {"role": "user", "content": "q"}])
+        'q'
+    """
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        users = [m for m in prompt if isinstance(m, Mapping) and m.get("role") == "user"]
+        if users:
+            content = users[-1].get("content", "")
+            return content if isinstance(content, str) else str(content)
+    return str(prompt)
+
+
 class RewardScorer:
     """Scores a batch of completions once per step and shares the result with every channel.
 
@@ -179,6 +197,9 @@ class RewardScorer:
             (call :meth:`close` when done).
         timeout_s: the verifier's per-item budget.
         cache_batches: how many recent batches to remember.
+        judge: an effort judge (:mod:`rlsp_env.judge`: ``HTTPJudge``, ``TransformersJudge``,
+            ``SamplerJudge``), called once per batch when ``effort`` has a weight; it sees the
+            prompt and the completion, never the gold answer. Without one ``effort`` is 0.
     """
 
     def __init__(
@@ -188,8 +209,10 @@ class RewardScorer:
         workers: int = 0,
         timeout_s: float = 5.0,
         cache_batches: int = 4,
+        judge: Any = None,
     ) -> None:
         self.weights = resolve_weights(weights)
+        self.judge = judge
         self.workers = workers
         self.timeout_s = timeout_s
         self.cache_batches = cache_batches
@@ -211,19 +234,42 @@ class RewardScorer:
         texts: Sequence[str],
         golds: Sequence[str],
         group_ids: Sequence[Any] | None = None,
+        problems: Sequence[str] | None = None,
     ) -> list[ItemScore]:
-        """Scores a batch (cached by its content); results in input order."""
-        key = (tuple(texts), tuple(golds), None if group_ids is None else tuple(group_ids))
+        """Scores a batch (cached by its content); results in input order.
+
+        Args:
+            texts: the completions.
+            golds: their gold answers.
+            group_ids: completions sharing an id are each other's ``diversity`` group.
+            problems: the problem (prompt) texts, shown to the effort judge if there is one.
+        """
+        if self.judge is None or problems is None:
+            problems = None
+        key = (
+            tuple(texts),
+            tuple(golds),
+            None if group_ids is None else tuple(group_ids),
+            None if problems is None else tuple(problems),
+        )
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit
             from rlsp_env import rewards
+            from rlsp_env.problem import Problem
 
+            targets: list[Any] = list(golds)
+            if problems is not None:
+                targets = [
+                    Problem(id=f"trl/{i}", problem=p, answer=g)
+                    for i, (p, g) in enumerate(zip(problems, golds))
+                ]
             results = rewards.score_many(
                 list(texts),
-                list(golds),
+                targets,
                 weights=self.weights,
+                judge=self.judge,
                 group_ids=None if group_ids is None else list(group_ids),
                 pool=self._verifier_pool(),
                 workers=0,
@@ -286,7 +332,10 @@ class ChannelReward:
         group_ids = kwargs.get("problem_id")
         if group_ids is not None and len(group_ids) != len(texts):
             group_ids = None
-        items = self.scorer.score(texts, [str(g) for g in gold], group_ids)
+        problems = None
+        if self.scorer.judge is not None and prompts is not None and len(prompts) == len(texts):
+            problems = [prompt_text(p) for p in prompts]
+        items = self.scorer.score(texts, [str(g) for g in gold], group_ids, problems)
         self.scorer.calls[self.channel] = self.scorer.calls.get(self.channel, 0) + 1
         log_extra = kwargs.get("log_extra")
         if self.channel == "correctness" and callable(log_extra):
@@ -304,6 +353,7 @@ def make_reward_funcs(
     channels: Sequence[str] | None = None,
     workers: int = 0,
     timeout_s: float = 5.0,
+    judge: Any = None,
 ) -> tuple[list[ChannelReward], list[float]]:
     """One TRL reward function per channel and the matching ``reward_weights``.
 
@@ -312,6 +362,7 @@ def make_reward_funcs(
         channels: which channels to return (default: every channel, weight-0 ones logged only).
         workers: verifier processes (0: verify in the trainer's process).
         timeout_s: the verifier's per-item budget.
+        judge: an effort judge for the ``effort`` channel (see :class:`RewardScorer`).
 
     Returns:
         ``(reward_funcs, reward_weights)`` for ``GRPOTrainer`` and ``GRPOConfig``.
@@ -321,7 +372,7 @@ def make_reward_funcs(
         >>> [f.__name__ for f in funcs], w  # doctest: +SKIP
         (['correctness', 'format'], [1.0, 0.0])
     """
-    scorer = RewardScorer(weights, workers=workers, timeout_s=timeout_s)
+    scorer = RewardScorer(weights, workers=workers, timeout_s=timeout_s, judge=judge)
     names = list(channels) if channels is not None else list(scorer.weights)
     if not names:
         raise ValueError("no channels: the weighting is empty")
@@ -368,6 +419,7 @@ def grpo_setup(
     system_prompt: str | None = None,
     workers: int = 0,
     timeout_s: float = 5.0,
+    judge: Any = None,
     **env_kwargs: Any,
 ) -> GRPOSetup:
     """The dataset, reward functions and weights for TRL's ``GRPOTrainer`` from one env id.
@@ -382,6 +434,7 @@ def grpo_setup(
         system_prompt: an optional system message.
         workers: verifier processes (0: in the trainer's process).
         timeout_s: the verifier's per-item budget.
+        judge: an effort judge for the ``effort`` channel (see :class:`RewardScorer`).
         **env_kwargs: passed to ``gymnasium.make``.
 
     Example:
@@ -394,7 +447,9 @@ def grpo_setup(
     dataset = make_dataset(
         env_id, n, split=split, seed=seed, system_prompt=system_prompt, **env_kwargs
     )
-    funcs, w = make_reward_funcs(weights, channels=channels, workers=workers, timeout_s=timeout_s)
+    funcs, w = make_reward_funcs(
+        weights, channels=channels, workers=workers, timeout_s=timeout_s, judge=judge
+    )
     return GRPOSetup(
         dataset=dataset,
         reward_funcs=funcs,

@@ -137,3 +137,36 @@ def test_trl_grpo_trains_against_every_channel(tmp_path):
     # 24 tokens are too few for a box, but at temperature 0.5 the three completions of a group
     # share some trigrams: diversity differs within the group and its weight moves the policy
     assert any(row["grad_norm"] > 0 for row in steps)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_effort_channel_uses_a_real_judge_on_the_prompt_text():
+    from rlsp_env.judge import TransformersJudge
+    from rlsp_env.problem import Problem
+
+    judge = TransformersJudge("smollm2-135m", max_new_tokens=6)
+    calls: list[list[tuple[str, str]]] = []
+    grade_many = judge.grade_many
+
+    def recording(pairs):
+        calls.append(list(pairs))
+        return grade_many(pairs)
+
+    judge.grade_many = recording  # type: ignore[method-assign]
+    funcs, _ = make_reward_funcs("rlsp", channels=["effort", "correctness"], judge=judge)
+    prompts = [[{"role": "user", "content": "What is 12 + 30?"}]] * 2
+    completions = ["12 + 30 = 42. Check: 42 - 30 = 12. \\boxed{42}", "\\boxed{41}"]
+    effort = funcs[0](prompts=prompts, completions=completions, gold=["42", "42"])
+    funcs[1](prompts=prompts, completions=completions, gold=["42", "42"])
+    assert len(calls) == 1  # one judge call per batch, shared by the channels
+    assert calls[0] == [("What is 12 + 30?", c) for c in completions]  # never the gold
+    direct = rewards.score_many(
+        completions,
+        [Problem(id=str(i), problem="What is 12 + 30?", answer="42") for i in range(2)],
+        weights="rlsp",
+        judge=TransformersJudge("smollm2-135m", max_new_tokens=6),
+        workers=0,
+    )
+    assert effort == pytest.approx([d.rewards["effort"] for d in direct])
+    assert all(0.0 <= e <= 1.0 for e in effort)
