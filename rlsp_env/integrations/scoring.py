@@ -163,11 +163,11 @@ def _verdict_dict(verdict: Any) -> dict[str, Any]:
 
 
 def item_from_result(result: Any, elapsed_s: float = 0.0) -> ItemScore:
-    """Converts a ``rlsp_env.rewards.score`` result (a ``ScoreResult``) into an :class:`ItemScore`.
+    r"""Converts a ``rlsp_env.rewards.score`` result (a ``ScoreResult``) into an :class:`ItemScore`.
 
     Example:
         >>> from rlsp_env import rewards
-        >>> item_from_result(rewards.score("\\boxed{4}", "4", weights="correctness")).reward
+        >>> item_from_result(rewards.score(r"\boxed{4}", "4", weights="correctness")).reward
         1.0
     """
     rewards = {str(k): float(v) for k, v in dict(result.rewards).items()}

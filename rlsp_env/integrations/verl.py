@@ -58,8 +58,9 @@ def resolve_verl_weights(
     4. the ``"default"`` preset.
 
     Example:
-        >>> resolve_verl_weights("anything", weights={"correctness": 1})
-        {'correctness': 1.0}
+        >>> w = resolve_verl_weights("anything", weights={"correctness": 1})
+        >>> w["correctness"], w["format"]  # every channel is listed; unnamed ones are log-only
+        (1.0, 0.0)
     """
     from rlsp_env.integrations.scoring import resolve_weights
 
