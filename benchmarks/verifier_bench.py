@@ -244,10 +244,11 @@ def _plot(report: dict, path: Path) -> None:
     ax1.set_ylabel("accuracy")
     ax1.set_ylim(0, 1.05)
     ax1.set_title("accuracy per category (adv_*: reward hacks, all must be rejected)")
-    ax1.legend()
+    ax1.legend(loc="lower left", framealpha=0.95)
     rates = [report["engines"][e]["overall"]["checks_per_s"] for e in engs]
     ax2.bar([LABELS[e] for e in engs], rates, color=["C0", "C1"][: len(engs)])
     ax2.set_yscale("log")
+    ax2.set_ylim(1, max(rates) * 3)
     ax2.set_ylabel("checks/s (log)")
     ax2.set_title("throughput, one process")
     for k, r in enumerate(rates):
