@@ -353,7 +353,8 @@ def evaluate(
     total_tokens = sum(sum(r.num_tokens) for r in records)
     label = str(model) if model is not None else "smollm2-135m"
     if not own and model is None:
-        label = str(getattr(sampler, "model_path", None) or type(sampler).__name__)
+        source = getattr(sampler, "source_path", None) or getattr(sampler, "model_path", None)
+        label = str(source or type(sampler).__name__)
     return EvalResult(
         env_id=env_id,
         model=label,
