@@ -133,7 +133,7 @@ def _markdown(res: dict) -> str:
         f"transformers {m['transformers']}  ",
         f"Model: {c['model_name']} ({c['dtype']}), {c['prompts']} prompts (rlsp/Arithmetic-v0 chat "
         f"messages) x up to {c['max_new_tokens']} new tokens, temperature {c['temperature']}, "
-        f"transformers batch size {c['tf_batch_size']}.  ",
+        f"transformers batch size {c['tf_batch_size']}, {c['threads']} torch thread(s) for both.  ",
         f"Machine load (1-min load average) during the run: {m['loadavg_1min_min']:.1f} to "
         f"{m['loadavg_1min_max']:.1f} on {m['cpus']} cores"
         + (
@@ -179,6 +179,13 @@ def main() -> int:
     p.add_argument("--dtype", default="bfloat16")
     p.add_argument("--tf-batch-size", type=int, default=64)
     p.add_argument("--sync-repeats", type=int, default=3)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for both back ends (vLLM's own serving default is 1; 2 OpenMP "
+        "threads on a shared 2-core machine collapse under load)",
+    )
     p.add_argument("--backends", nargs="+", default=["vllm", "transformers"])
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--name", default="sampler_throughput", help="result file stem")
@@ -191,6 +198,7 @@ def main() -> int:
     from rlsp_agents.models import resolve_model
     from rlsp_agents.sampler import make_sampler
 
+    torch.set_num_threads(args.threads)
     model_path = resolve_model(args.model)
     prompts = _prompts(args.prompts)
     loads = [os.getloadavg()[0]]
@@ -204,6 +212,7 @@ def main() -> int:
             "max_new_tokens": args.max_new_tokens,
             "temperature": args.temperature,
             "tf_batch_size": args.tf_batch_size,
+            "threads": args.threads,
         },
         "machine": {
             "cpus": os.cpu_count(),
@@ -215,7 +224,11 @@ def main() -> int:
         "generation": {},
     }
     for backend in args.backends:
-        kw = {"batch_size": args.tf_batch_size} if backend == "transformers" else {}
+        kw = (
+            {"batch_size": args.tf_batch_size}
+            if backend == "transformers"
+            else {"cpu_threads": args.threads}
+        )
         t0 = time.perf_counter()
         with make_sampler(
             backend, model_path, seed=0, max_model_len=1024, dtype=args.dtype, **kw
