@@ -91,3 +91,16 @@ def test_dispatcher_lists_the_trainer_commands() -> None:
         assert f"  {cmd} " in res.stdout
     mods = cli._available()
     assert {"demo", "sft", "train"} <= set(mods)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["config", "critic", "presets", "checkpoint", "metrics", "plots", "demo", "sft", "train"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"rlsp_agents.{module}")
+    result = doctest.testmod(mod)
+    assert result.failed == 0
