@@ -73,7 +73,7 @@ class DemoConfig:
     """Override the preset's advantage mode."""
     compare_samplers: bool = True
     """Measure vLLM vs transformers sampling throughput on the same prompts (needs vLLM)."""
-    compare_prompts: int = 16
+    compare_prompts: int = 32
     """Prompts (x 2 samples) for the throughput comparison."""
     seed: int = 0
     """Seed of every stage."""
@@ -107,9 +107,22 @@ def _eval(cfg: DemoConfig, model: str, sampler: Any, label: str) -> dict[str, An
         keep_texts=True,
         progress=False,
     )
+    # The verifier accepts any expression equal to the gold ("\\boxed{29 + 89}" for 118), which a
+    # policy trained on arithmetic can learn to exploit. The literal accuracy also demands that the
+    # boxed answer be the gold itself (spaces and $ ignored): the number the task asks for.
+    total = literal = as_expression = 0
+    for rec in res.records:
+        gold = str(rec.gold).replace(" ", "").replace("$", "")
+        for ok, ex in zip(rec.correct, rec.extracted):
+            total += 1
+            e = (ex or "").replace(" ", "").replace("$", "")
+            literal += bool(ok and e == gold)
+            as_expression += bool(ok and e != gold)
     out = {
         "stage": label,
         "accuracy": float(res.accuracy),
+        "literal_accuracy": literal / max(total, 1),
+        "correct_as_expression": as_expression / max(total, 1),
         "mean_response_tokens": float(res.mean_response_tokens),
         "answered_rate": float(res.answered_rate),
         "truncated_rate": float(res.truncated_rate),
@@ -290,9 +303,13 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
 
     # 4. vLLM vs transformers sampling throughput, same prompts, same run
     if cfg.compare_samplers:
-        report["sampler_throughput"] = _throughput(cfg, ppo_model)
+        # on the checkpoint PPO started from: its responses are long enough for a fair comparison
+        # (a policy that learned to answer in 15 tokens measures mostly per-call overhead)
+        report["sampler_throughput"] = _throughput(cfg, start)
 
-    accs = {s["stage"]: s["accuracy"] for s in report["stages"]}
+    # the bars are judged on the literal accuracy (the stricter of the two; equal when no
+    # expression answers are accepted)
+    accs = {s["stage"]: s["literal_accuracy"] for s in report["stages"]}
     base = accs["base"]
     before_ppo = accs.get("after SFT", base)
     report["gain_total_points"] = 100 * (accs["after PPO"] - base)
@@ -305,7 +322,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
     report["wall_seconds"] = time.perf_counter() - t_all
     report["load_end"] = _load()
     plot_before_after(
-        [(s["stage"], s["accuracy"]) for s in report["stages"]],
+        [(s["stage"], s["literal_accuracy"]) for s in report["stages"]],
         out / "before_after.png",
         title=f"{cfg.env_id} (difficulty {cfg.difficulty}), held-out greedy accuracy",
     )
@@ -319,16 +336,19 @@ def run_demo(cfg: DemoConfig) -> dict[str, Any]:
 def markdown_report(report: dict[str, Any]) -> str:
     """The before/after table, the time split and the throughput comparison as Markdown."""
     lines = [
-        "| stage | held-out accuracy | change | mean response tokens | answered |",
-        "|---|---|---|---|---|",
+        "| stage | held-out accuracy (verifier) | literal accuracy | change (literal) | accepted only as an expression | mean response tokens | answered |",
+        "|---|---|---|---|---|---|---|",
     ]
     prev = None
     for s in report["stages"]:
-        change = "" if prev is None else f"{100 * (s['accuracy'] - prev):+.1f} pts"
+        lit = s.get("literal_accuracy", s["accuracy"])
+        change = "" if prev is None else f"{100 * (lit - prev):+.1f} pts"
         lines.append(
-            f"| {s['stage']} | {100 * s['accuracy']:.1f}% | {change} | {s['mean_response_tokens']:.1f} | {100 * s['answered_rate']:.0f}% |"
+            f"| {s['stage']} | {100 * s['accuracy']:.1f}% | {100 * lit:.1f}% | {change} | "
+            f"{100 * s.get('correct_as_expression', 0.0):.1f}% | {s['mean_response_tokens']:.1f} | "
+            f"{100 * s['answered_rate']:.0f}% |"
         )
-        prev = s["accuracy"]
+        prev = lit
     ppo = report.get("ppo", {})
     lines += [
         "",
@@ -360,15 +380,20 @@ def _print_table(report: dict[str, Any]) -> None:
         print(markdown_report(report))
         return
     table = Table(title="RLSP main job: held-out greedy accuracy")
-    for col in ("stage", "accuracy", "change", "mean tokens"):
+    for col in ("stage", "accuracy", "literal accuracy", "change", "mean tokens"):
         table.add_column(col)
     prev = None
     for s in report["stages"]:
-        change = "" if prev is None else f"{100 * (s['accuracy'] - prev):+.1f} pts"
+        lit = s["literal_accuracy"]
+        change = "" if prev is None else f"{100 * (lit - prev):+.1f} pts"
         table.add_row(
-            s["stage"], f"{100 * s['accuracy']:.1f}%", change, f"{s['mean_response_tokens']:.1f}"
+            s["stage"],
+            f"{100 * s['accuracy']:.1f}%",
+            f"{100 * lit:.1f}%",
+            change,
+            f"{s['mean_response_tokens']:.1f}",
         )
-        prev = s["accuracy"]
+        prev = lit
     console = Console()
     console.print(table)
     console.print(

@@ -32,10 +32,11 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
     report = run_demo(cfg)
     assert [s["stage"] for s in report["stages"]] == ["base", "after SFT", "after PPO"]
     for s in report["stages"]:
-        assert 0.0 <= s["accuracy"] <= 1.0 and s["problems"] == 3
+        assert 0.0 <= s["literal_accuracy"] <= s["accuracy"] <= 1.0 and s["problems"] == 3
+        assert s["literal_accuracy"] + s["correct_as_expression"] == pytest.approx(s["accuracy"])
     assert report["ppo"]["steps"] == 1 and report["sft"]["steps"] == 1
     assert 0 < report["train_seconds"] < report["wall_seconds"]
-    accs = [s["accuracy"] for s in report["stages"]]
+    accs = [s["literal_accuracy"] for s in report["stages"]]
     assert report["gain_total_points"] == pytest.approx(100 * (accs[2] - accs[0]))
     assert report["gain_ppo_points"] == pytest.approx(100 * (accs[2] - accs[1]))
     out = Path(cfg.out)
