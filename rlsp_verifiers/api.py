@@ -29,9 +29,11 @@ def _gold_text(gold: str) -> str:
     return boxes[-1] if boxes else gold
 
 
-def _decide(answer: str, gold: str, mode: str, deadline: Deadline) -> Decision:
+def _decide(
+    answer: str, gold: str, mode: str, deadline: Deadline, literal: bool = True
+) -> Decision:
     try:
-        return compare_answers(answer, gold, mode=mode, deadline=deadline)
+        return compare_answers(answer, gold, mode=mode, deadline=deadline, literal=literal)
     except UnsafeInput as e:
         return Decision(False, e.reason, "input")
     except (TooLarge, RecursionError, MemoryError, OverflowError):
@@ -100,7 +102,7 @@ def verify(
     if len(answers) > MAX_BOXES:
         return Verdict(False, ", ".join(answers)[:200], "multiple_answers", "extract")
     if len(answers) > 1 and all(
-        _decide(a, answers[-1], "strict", deadline).equal for a in answers[:-1]
+        _decide(a, answers[-1], "strict", deadline, literal=False).equal for a in answers[:-1]
     ):
         answers = answers[-1:]  # the same value boxed in several forms is one answer
     answer = answers[-1] if len(answers) == 1 else ", ".join(answers)

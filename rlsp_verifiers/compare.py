@@ -544,6 +544,116 @@ def _relation_equal(r: Rel, g: Rel, ctx: _Ctx) -> Decision:
     return Decision(ok, "equal" if ok else "not_equal", "symbolic")
 
 
+# ---------------------------------------------------------------- literal answers
+
+_LIT_DEC = r"(?:\d*\.\d*\\overline\{\d+\}|\d+\.\d*|\.\d+|\d+)"
+_LIT_ARG = r"(?:\{[+-]?\d+\}|\d)"
+_LIT_FRAC = rf"\\frac{_LIT_ARG}{_LIT_ARG}"
+_LIT_SCI = r"(?:\d+\.\d*|\.\d+|\d+)(?:(?:\\times|\\cdot)10\^(?:\{[+-]?\d+\}|\d)|[eE][+-]?\d+)"
+#: A number literal (whitespace-free comparison key, units, separators and ``%`` already removed):
+#: an integer, a decimal, a repeating decimal, scientific notation, a fraction of two integer
+#: literals (``\frac{3}{4}``, ``3/4``), a mixed number, with a sign.
+_LITERAL = re.compile(rf"[+-]?(?:\d+{_LIT_FRAC}|{_LIT_FRAC}|\d+/\d+|{_LIT_SCI}|{_LIT_DEC})")
+_NAME = re.compile(r"(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?(?:\([A-Za-z]\))?")
+
+
+def _unwrap(k: str) -> str:
+    """``{68}`` / ``(68)`` -> ``68`` (one matched outer pair at a time)."""
+    for _ in range(4):
+        if len(k) >= 2 and (k[0], k[-1]) in (("{", "}"), ("(", ")")):
+            inner = k[1:-1]
+            depth = 0
+            for c in inner:
+                depth += c in "{(["
+                depth -= c in "})]"
+                if depth < 0:
+                    return k
+            if depth == 0:
+                k = inner
+                continue
+        break
+    return k
+
+
+_AND = re.compile(r"^(?:\\text\{(?:and|or)\}|and|or)")
+
+
+def is_literal(key: str, *, chain: bool = True) -> bool:
+    """Whether a comparison key is a plain number literal (``x =`` prefix allowed).
+
+    With ``chain`` (answers), in an equation chain (``x = 68``, ``23 + 45 = 68``) the value given
+    last is the one read (every link is still compared with the gold); ``68 = x`` reads ``68``.
+    Without it (golds), only ``name = literal`` or ``literal = name``.
+
+    Example:
+        >>> is_literal("x=68"), is_literal("\\\\frac{3}{4}"), is_literal("23+45")
+        (True, True, False)
+        >>> is_literal("2y-4x=6", chain=False)
+        False
+    """
+    parts = _AND.sub("", key).split("=")
+    k = parts[-1]
+    if len(parts) > 1 and _NAME.fullmatch(k):
+        k = parts[0]
+        if not chain and len(parts) != 2:
+            return False
+    elif len(parts) > 1 and not chain and (len(parts) != 2 or not _NAME.fullmatch(parts[0])):
+        return False
+    return bool(_LITERAL.fullmatch(_unwrap(k)))
+
+
+def _split_elements(key: str) -> list[str] | None:
+    """The top-level comma-separated elements of a tuple/set/list key; None for one element."""
+    k = key
+    if k.startswith("\\{") and k.endswith("\\}"):
+        k = k[2:-2]
+    elif len(k) >= 2 and k[0] in "([" and k[-1] in ")]":
+        k = k[1:-1]
+    out, depth, cur = [], 0, ""
+    i = 0
+    while i < len(k):
+        c = k[i]
+        if c == "\\" and i + 1 < len(k) and k[i + 1] in "{}":
+            depth += 1 if k[i + 1] == "{" else -1
+            cur += k[i : i + 2]
+            i += 2
+            continue
+        depth += c in "{(["
+        depth -= c in "})]"
+        if c == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    out.append(cur)
+    return out if len(out) > 1 else None
+
+
+def _unevaluated(answer_key: str, gold_key: str) -> bool:
+    """Whether a plain-number gold is answered by something that still needs arithmetic.
+
+    A gold that is a number literal requires a number literal (``23 + 45`` for ``68`` restates
+    the problem). Tuples, sets, lists and intervals of literals: element by element, when the
+    answer has as many top-level elements as the gold (otherwise the structure decides).
+    """
+    if is_literal(gold_key, chain=False):
+        return not is_literal(answer_key)
+    ge = _split_elements(gold_key)
+    if ge is None or not all(is_literal(x, chain=False) for x in ge):
+        return False
+    ae = _split_elements(answer_key)
+    if ae is None or len(ae) != len(ge):
+        return False
+    return not all(is_literal(x) for x in ae)
+
+
+def _literal_rule(d: Decision, answer_key: str, gold_key: str) -> Decision:
+    if d.equal and _unevaluated(answer_key, gold_key):
+        return Decision(False, "unevaluated", "structural")
+    return d
+
+
 # ---------------------------------------------------------------- entry point
 
 _BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
@@ -576,8 +686,14 @@ def _unbox(s: str) -> str:
     return s
 
 
-def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) -> Decision:
+def compare_answers(
+    answer: str, gold: str, *, mode: str, deadline: Deadline, literal: bool = True
+) -> Decision:
     """Compares one extracted answer with a gold answer string (both raw text).
+
+    With ``literal`` (the default), a gold that is a plain number literal is matched only by a
+    number literal: an equal value that still needs arithmetic (``23 + 45`` for ``68``) is
+    ``unevaluated``.
 
     Raises:
         UnsafeInput, TooLarge, Timeout: handled by the caller.
@@ -599,7 +715,7 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
     # multiple choice with its value: "(B) 12" is choice B, whose value is 12
     mc = _CHOICE_VALUE.match(re.sub(r"\\text\{([^{}]*)\}", r"\1", ka))
     if mc and _choice(kg) is None:
-        return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline)
+        return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline, literal=literal)
     if mc:
         ka = mc.group(1)
     # multiple choice: (C) vs C vs \text{(C)}
@@ -657,9 +773,12 @@ def compare_answers(answer: str, gold: str, *, mode: str, deadline: Deadline) ->
         for x, y in cands:
             last = expr_equal(x, y, ctx)
             if last.equal:
-                return last
-        return last
-    return _equal(av, gv, ctx)
+                break
+    else:
+        last = _equal(av, gv, ctx)
+    if literal:
+        last = _literal_rule(last, comparison_key(na2), comparison_key(ng2))
+    return last
 
 
 def parses(answer: str) -> bool:

@@ -21,6 +21,7 @@ REASONS: tuple[str, ...] = (
     "forbidden_macro",  # \def, \newcommand, \renewcommand, ...
     "invalid_characters",  # null bytes and other control characters
     "too_large",  # a bound was hit (length, digits, exponent, factorial, nesting)
+    "unevaluated",  # equal in value, but a plain-number gold answered by arithmetic (23 + 45 for 68)
     "undecided",  # no stage could prove equality within its budget
     "timeout",  # the time budget ran out
     "worker_died",  # a pool worker process exited while checking the item

@@ -59,7 +59,7 @@ ACCEPT = [
     ("2\\sqrt{2}", "\\sqrt{8}", "simplified radical"),
     ("\\sqrt8", "2\\sqrt2", "\\sqrt with a bare digit"),
     ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", "rationalised denominator"),
-    ("\\sqrt[3]{27}", "3", "cube root"),
+    ("3", "\\sqrt[3]{27}", "cube root (gold as a root: symbolic equivalence)"),
     ("1+\\sqrt{2}", "\\sqrt{3+2\\sqrt{2}}", "denested radical (decided exactly)"),
     ("\\frac{3\\sqrt{3}}{2}", "\\frac{3}{2}\\sqrt3", "coefficient placement"),
     ("2\\pi", "\\pi\\cdot 2", "pi product order"),
@@ -67,8 +67,8 @@ ACCEPT = [
     ("\\pi r^2", "r^2\\pi", "symbolic product"),
     ("e^{2}", "e^2", "Euler's number"),
     ("3\\ln 2", "\\ln 8", "logarithm rules"),
-    ("\\log_2 8", "3", "log with a base"),
-    ("\\sin^2 x + \\cos^2 x", "1", "trigonometric identity (bounded simplify)"),
+    ("3", "\\log_2 8", "log with a base (gold as a log)"),
+    ("1", "\\sin^2 x + \\cos^2 x", "trigonometric identity (bounded simplify)"),
     ("\\frac{3}{4}\\pi", "\\frac{3}{4}\\pi\\text{ inches}", "unit after an expression"),
     # --- complex numbers
     ("1+2i", "2i+1", "complex: i is the imaginary unit when the gold is complex"),
@@ -131,9 +131,9 @@ ACCEPT = [
     ("\\frac{x^2-1}{x-1}", "x+1", "rational function (cancel decides)"),
     ("2(x+1)", "2x+2", "distributed"),
     ("\\frac{1}{2^{98}}", "2^{-98}", "exact small value"),
-    ("2^{100}", "1267650600228229401496703205376", "big power exactly"),
-    ("10!", "3628800", "factorial"),
-    ("\\binom{10}{3}", "120", "binomial"),
+    ("1267650600228229401496703205376", "2^{100}", "big power exactly"),
+    ("3628800", "10!", "factorial"),
+    ("120", "\\binom{10}{3}", "binomial"),
     # --- decoration
     ("\\displaystyle\\frac{1}{2}", "\\frac12", "\\displaystyle"),
     ("\\frac{1}{2}\\,", "0.5", "thin space"),
@@ -200,6 +200,14 @@ REJECT = [
     ("(1,-2)", "1,-2", "a point for a list of roots"),
     ("(k, n) = (2, 4)", "(4,2)", "a tuple assignment in the wrong order"),
     ("180 + 24 = 205", "205", "a false arithmetic chain"),
+    # --- a plain-number gold needs a number literal (the 23 + 45 reward hack; reason unevaluated)
+    ("\\sqrt[3]{27}", "3", "a cube root for a plain integer gold is unevaluated"),
+    ("\\log_2 8", "3", "a log for a plain integer gold is unevaluated"),
+    ("\\sin^2 x + \\cos^2 x", "1", "an identity for a plain integer gold is unevaluated"),
+    ("2^{100}", "1267650600228229401496703205376", "a power for a plain integer gold is unevaluated"),
+    ("10!", "3628800", "a factorial for a plain integer gold is unevaluated"),
+    ("\\binom{10}{3}", "120", "a binomial for a plain integer gold is unevaluated"),
+    ("23 + 45", "68", "the problem restated instead of solved"),
 ]
 # fmt: on
 
@@ -221,10 +229,15 @@ def test_rejects(answer: str, gold: str, why: str) -> None:
 
 @pytest.mark.parametrize(("answer", "gold", "why"), ACCEPT[::7], ids=[r[2] for r in ACCEPT[::7]])
 def test_symmetric_on_values(answer: str, gold: str, why: str) -> None:
-    """Most value equivalences hold both ways (sampled)."""
+    """Most value equivalences hold both ways (sampled).
+
+    Swapped, a plain-number gold answered by an expression (``\\log_2 8`` for ``3``) is
+    deliberately ``unevaluated``: the literal rule is one-directional.
+    """
     if "%" in answer + gold:
         pytest.skip("the percent reading is deliberately one-directional")
-    assert verify(B(gold), answer, timeout_s=5).correct, why
+    v = verify(B(gold), answer, timeout_s=5)
+    assert v.correct or v.reason == "unevaluated", (why, v)
 
 
 def test_one_value_boxed_in_several_forms_is_one_answer() -> None:
