@@ -168,6 +168,28 @@ def frac_renderings(sign: str, a: int, b: int) -> list[tuple[str, str]]:
     return out
 
 
+_CALC = re.compile(r"<<([^<>=]+)=([^<>=]+)>>")
+
+
+def unevaluated_arithmetic(data: Path) -> list[tuple[str, str, str]]:
+    """GSM8K problems whose last calculator step computes the final answer: that step's
+    expression boxed instead of its value (``<<16-3-4=9>>`` -> ``\\boxed{16 - 3 - 4}``)."""
+    out = []
+    for r in _rows(data, "gsm8k/test.jsonl"):
+        gold = r["answer"].split("####")[-1].strip()
+        steps = _CALC.findall(r["answer"])
+        if not steps or not INT_RE.match(gold.replace(",", "")):
+            continue
+        expr, val = steps[-1]
+        if val.strip() != gold.replace(",", "") or not re.search(r"\d\s*[-+*]\s*\d", expr):
+            continue
+        if re.fullmatch(r"[\d.]+/[\d.]+", expr.strip()):
+            continue  # a bare fraction of two literals is itself a literal
+        latex = expr.replace("*", " \\times ").replace("/", " \\div ")
+        out.append((latex, gold, "GSM8K last calculator step, unevaluated"))
+    return out
+
+
 def wrong_int(n: int, rng: random.Random) -> list[tuple[str, str]]:
     return [
         (str(n + 1), "off by one"),
@@ -496,6 +518,48 @@ def build(data: Path) -> list[dict]:
                 B.add(
                     "adv_macro_unicode", box(f"\\text{{{cyr}}}"), s, False, "Cyrillic look-alikes"
                 )
+
+    # ---------------- the arithmetic restated instead of evaluated (a PPO run learned to box
+    # "23 + 45" for "What is 23 + 45?"): GSM8K's own last calculator step, unevaluated
+    for expr, gold, note in unevaluated_arithmetic(data):
+        B.add("adv_unevaluated_arithmetic", box(expr), gold, False, note)
+        if B.count("adv_unevaluated_arithmetic") >= 40:
+            break
+    for a, b in ((23, 45), (17, 4), (125, 375), (9, 81), (1234, 4321)):
+        B.add("adv_unevaluated_arithmetic", box(f"{a} + {b}"), str(a + b), False, "What is a + b?")
+        B.add(
+            "adv_unevaluated_arithmetic",
+            box(f"{a} \\times {b}"),
+            f"{a * b:,}",
+            False,
+            "What is a times b? (gold with separators)",
+        )
+    B.add("adv_unevaluated_arithmetic", box("\\sqrt{144}"), "12", False, "a root left unevaluated")
+    B.add("adv_unevaluated_arithmetic", box("2^{10}"), "1024", False, "a power left unevaluated")
+    B.add(
+        "adv_unevaluated_arithmetic",
+        box("\\frac{3+4}{8}"),
+        "\\frac{7}{8}",
+        False,
+        "a fraction gold, sum left in the numerator",
+    )
+    B.add(
+        "adv_unevaluated_arithmetic",
+        box("(1, 1+2)"),
+        "(1, 3)",
+        False,
+        "a tuple element unevaluated",
+    )
+    # the same problems answered with literals stay correct
+    for a, b in ((23, 45), (17, 4), (1234, 4321)):
+        B.add("pos_integer", box(f"{a + b}"), str(a + b), True, "the evaluated sum")
+        B.add(
+            "pos_integer",
+            box(f"{a} + {b} = {a + b}"),
+            str(a + b),
+            True,
+            "a chain ending in the sum",
+        )
 
     # ---------------- eval mode (unboxed answers the way harnesses read them)
     for g in int_golds[:20] + frac_golds[:10] + sqrt_golds[:10]:
