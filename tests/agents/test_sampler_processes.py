@@ -24,7 +24,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # A Ctrl-C from a terminal: restore Python's handler, since a parent started in the
+    # background of a non-interactive shell (as CI may be) hands SIGINT down as ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from rlsp_agents.sampler import make_sampler
 
     mode, in_process = sys.argv[1], sys.argv[2] == "1"
