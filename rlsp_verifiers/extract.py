@@ -43,11 +43,15 @@ def _after_think(text: str) -> str | None:
     return text
 
 
-def _read_braced(text: str, i: int) -> tuple[str | None, int]:
-    """Content of the balanced group starting at ``text[i] == '{'`` (None if unbalanced)."""
+def _read_braced(text: str, i: int, limit: int | None = MAX_BOX_SCAN) -> tuple[str | None, int]:
+    """Content of the balanced group starting at ``text[i] == '{'`` (None if unbalanced).
+
+    The scan stops after ``limit`` characters (``None``: no limit); the second value is the
+    index after the group, or where the scan stopped.
+    """
     depth = 0
     j = i
-    n = min(len(text), i + MAX_BOX_SCAN)
+    n = len(text) if limit is None else min(len(text), i + limit)
     while j < n:
         c = text[j]
         if c == "\\":

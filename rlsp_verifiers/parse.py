@@ -34,6 +34,8 @@ from sympy import (
     pi,
 )
 
+from rlsp_verifiers.extract import _read_braced
+
 __all__ = [
     "Answers",
     "Interval",
@@ -284,21 +286,10 @@ class Tok:
 
 def _read_group(s: str, i: int) -> tuple[str, int]:
     """Reads a balanced ``{...}`` starting at ``s[i] == '{'``; returns (content, index after)."""
-    depth = 0
-    j = i
-    while j < len(s):
-        c = s[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return s[i + 1 : j], j + 1
-        j += 1
-    raise ParseError("unbalanced braces")
+    content, end = _read_braced(s, i, limit=None)
+    if content is None:
+        raise ParseError("unbalanced braces")
+    return content, end
 
 
 def tokenize(s: str) -> list[Tok]:
