@@ -12,19 +12,22 @@ sympy objects through constructors only (no ``sympify``/``parse_expr``/``eval``)
 See ``docs/verifier.md`` for every reading chosen where two are defensible.
 """
 
-from .api import MODES, is_equivalent, verify
-from .extract import extract_answer
+from .api import ANSWER_POLICIES, MODES, is_equivalent, verify
+from .extract import Reading, extract_answer, read_response
 from .pool import VerifierPool, verify_many
 from .verdict import REASONS, STAGES, Verdict
 
 __all__ = [
+    "ANSWER_POLICIES",
     "MODES",
     "REASONS",
+    "Reading",
     "STAGES",
     "Verdict",
     "VerifierPool",
     "extract_answer",
     "is_equivalent",
+    "read_response",
     "verify",
     "verify_many",
 ]

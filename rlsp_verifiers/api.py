@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .compare import Deadline, Decision, Timeout, compare_answers
-from .extract import EVAL_FALLBACKS, extract, extract_boxes
+from .compare import ANSWER_POLICIES, Deadline, Decision, Timeout, compare_answers
+from .extract import EVAL_FALLBACKS, MAX_BOXES, extract, extract_boxes
 from .normalize import UnsafeInput
 from .parse import TooLarge
 from .verdict import Verdict
 
-__all__ = ["MODES", "is_equivalent", "verify"]
-
-#: More distinct boxes than this are ``multiple_answers`` without further reading.
-MAX_BOXES = 20
+__all__ = ["ANSWER_POLICIES", "MODES", "is_equivalent", "verify"]
 
 #: ``"strict"`` (the RL default: boxed answers only) and ``"eval"`` (also reads unboxed final
 #: answers the way evaluation harnesses do, and rounds to a decimal gold's precision).
@@ -30,10 +27,10 @@ def _gold_text(gold: str) -> str:
 
 
 def _decide(
-    answer: str, gold: str, mode: str, deadline: Deadline, literal: bool = True
+    answer: str, gold: str, mode: str, deadline: Deadline, policy: str = "closed_form"
 ) -> Decision:
     try:
-        return compare_answers(answer, gold, mode=mode, deadline=deadline, literal=literal)
+        return compare_answers(answer, gold, mode=mode, deadline=deadline, policy=policy)
     except UnsafeInput as e:
         return Decision(False, e.reason, "input")
     except (TooLarge, RecursionError, MemoryError, OverflowError):
@@ -50,6 +47,7 @@ def verify(
     *,
     mode: Literal["strict", "eval"] = "strict",
     timeout_s: float | None = None,
+    answer_policy: Literal["closed_form", "literal"] = "closed_form",
 ) -> Verdict:
     """Checks a model response against a gold answer.
 
@@ -62,14 +60,20 @@ def verify(
         response: the full model output.
         gold: the gold answer (plain or LaTeX; a boxed gold is unboxed).
         mode: ``"strict"`` (RL default) or ``"eval"``.
-        timeout_s: cooperative time budget in seconds (checked between stages; for a hard
-            bound on arbitrary input use :func:`verify_many` / :class:`VerifierPool`).
+        timeout_s: cooperative time budget in seconds (checked between stages; costs are
+            bounded on the parsed structure first, so every input returns within about
+            ``timeout_s`` + 1 s; for a hard wall-clock bound use :func:`verify_bounded`).
+        answer_policy: what an answer must look like to match a plain-number gold. The
+            environment declares it: ``"closed_form"`` (datasets; any exact closed form equal
+            to the gold, ``10^6`` for 1000000) or ``"literal"`` (procedural arithmetic: a gold
+            written as a number literal needs a number literal, otherwise the reason is
+            ``unevaluated``; ``23 + 45`` for 68 restates the problem).
 
     Returns:
         A :class:`Verdict`. Never raises for ``str`` inputs.
 
     Raises:
-        ValueError: an unknown ``mode``.
+        ValueError: an unknown ``mode`` or ``answer_policy``.
 
     Example:
         >>> verify("so the answer is \\\\boxed{\\\\dfrac{1}{2}}", "0.5").correct
@@ -82,9 +86,15 @@ def verify(
         'no_answer'
         >>> verify("The final answer is 3.", "3", mode="eval").correct
         True
+        >>> verify("\\\\boxed{10^6}", "1000000").correct
+        True
+        >>> verify("\\\\boxed{23 + 45}", "68", answer_policy="literal").reason
+        'unevaluated'
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if answer_policy not in ANSWER_POLICIES:
+        raise ValueError(f"answer_policy must be one of {ANSWER_POLICIES}, got {answer_policy!r}")
     if not isinstance(response, str) or not isinstance(gold, str):
         return Verdict(False, None, "invalid_input", "input")
     deadline = Deadline(timeout_s)
@@ -102,11 +112,11 @@ def verify(
     if len(answers) > MAX_BOXES:
         return Verdict(False, ", ".join(answers)[:200], "multiple_answers", "extract")
     if len(answers) > 1 and all(
-        _decide(a, answers[-1], "strict", deadline, literal=False).equal for a in answers[:-1]
+        _decide(a, answers[-1], "strict", deadline).equal for a in answers[:-1]
     ):
         answers = answers[-1:]  # the same value boxed in several forms is one answer
     answer = answers[-1] if len(answers) == 1 else ", ".join(answers)
-    d = _decide(answer, gold_text, mode, deadline)
+    d = _decide(answer, gold_text, mode, deadline, answer_policy)
     if not d.equal and len(answers) > 1 and d.reason in ("not_equal", "unparseable"):
         d = Decision(False, "multiple_answers", "extract")
     return Verdict(d.equal, answer, d.reason, d.stage)

@@ -18,8 +18,11 @@ from sympy import Expr, Integer, S, Symbol, oo
 from .normalize import check_input, comparison_key, normalize, split_percent
 from .parse import (
     Answers,
+    Lit,
     Matrix,
     ParseError,
+    Quant,
+    Ratio,
     Rel,
     Seq,
     SetV,
@@ -29,9 +32,14 @@ from .parse import (
     is_mathy_i,
     iter_exprs,
     parse,
+    plain,
 )
 
-__all__ = ["Decision", "Deadline", "compare_answers", "expr_equal"]
+__all__ = ["ANSWER_POLICIES", "Decision", "Deadline", "compare_answers", "expr_equal"]
+
+#: ``"closed_form"`` (datasets: any exact closed form equal to the gold, ``10^6`` for 1000000)
+#: and ``"literal"`` (procedural arithmetic: a plain-number gold needs a number literal).
+ANSWER_POLICIES: tuple[str, ...] = ("closed_form", "literal")
 
 #: Expressions larger than this (sympy op count) skip the expensive symbolic stage.
 MAX_SYMBOLIC_OPS = 60
@@ -333,8 +341,10 @@ def _assignment_value(r: Rel) -> Any | None:
     sides = list(r.sides)
 
     def is_head(v: Any) -> bool:
-        return isinstance(v, Symbol) or (
-            isinstance(v, Seq) and v.open == "(" and all(isinstance(x, Symbol) for x in v.items)
+        return _is_label(v) or (
+            isinstance(v, (Seq, Ratio))
+            and (not isinstance(v, Seq) or v.open == "(")
+            and all(_is_label(x) for x in v.items)
         )
 
     if len(sides) == 2 and is_head(sides[-1]) and not is_head(sides[0]):
@@ -349,6 +359,41 @@ def _assignment_value(r: Rel) -> Any | None:
     return None
 
 
+def _is_label(v: Any) -> bool:
+    """A name an answer can be assigned to: ``x``, ``x_1``, ``f(x)``, ``AB`` (a product of
+    symbols, as in the labelled gold ``AB = 4, CD = 5``)."""
+    if isinstance(v, Symbol):
+        return True
+    return (
+        isinstance(v, sympy.Mul) and len(v.args) <= 4 and all(isinstance(a, Symbol) for a in v.args)
+    )
+
+
+def _linear_bound(lhs: Expr, op: str, rhs: Expr) -> tuple[Symbol, str, Expr] | None:
+    """``-x > -1`` -> ``(x, "<", 1)``: a relation linear in one symbol, solved for it."""
+    if not (isinstance(lhs, Expr) and isinstance(rhs, Expr)):
+        return None
+    d = sympy.Add(lhs, -rhs)
+    free = d.free_symbols
+    if len(free) != 1:
+        return None
+    (x,) = free
+    if not (_small(d)):
+        return None
+    try:
+        a = sympy.diff(d, x)
+    except Exception:  # noqa: BLE001
+        return None
+    if not (a.is_number and a.is_real and a != 0):
+        return None
+    rest = sympy.expand(sympy.Add(d, -a * x))
+    if rest.free_symbols:
+        return None
+    bound = sympy.Mul(-1, rest, sympy.Pow(a, -1))
+    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
+    return x, (op if a > 0 else flip[op]), bound  # type: ignore[return-value]
+
+
 def _ineq_interval(r: Rel) -> Seq | None:
     """A one-variable inequality as an interval: ``x \\geq 5`` -> ``[5, oo)``."""
     ops = r.ops
@@ -361,6 +406,12 @@ def _ineq_interval(r: Rel) -> Seq | None:
         sides.reverse()
         ops = tuple(o.replace(">", "<") for o in reversed(ops))
     syms = [k for k, s in enumerate(sides) if isinstance(s, Symbol)]
+    if len(sides) == 2 and not syms and all(isinstance(s, Expr) for s in sides):
+        lb = _linear_bound(sides[0], ops[0], sides[1])
+        if lb is None:
+            return None
+        sym, op, bound = lb
+        return _ineq_interval(Rel((op,), (sym, bound)))
     if len(syms) != 1 or not all(isinstance(s, Expr) for s in sides):
         return None
     k = syms[0]
@@ -410,6 +461,29 @@ def _interval_of(v: Any) -> Any:
 def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
     """Structural equality of a response value ``r`` and a gold value ``g``."""
     ctx.deadline.check()
+    if isinstance(r, Lit):
+        r = r.value
+    if isinstance(g, Lit):
+        g = g.value
+    if isinstance(r, Quant) or isinstance(g, Quant):
+        return _quant_equal(r, g, ctx)
+    if isinstance(g, Ratio) or isinstance(r, Ratio):
+        if not (isinstance(g, Ratio) and isinstance(r, Ratio)) or len(r.items) != len(g.items):
+            if isinstance(g, Rel) or isinstance(r, Rel):
+                pass  # a labelled ratio V_1:V_2 = 11:21 is read below
+            else:
+                return Decision(False, "not_equal", "structural")
+        else:
+            for x, y in zip(r.items, g.items):
+                d = _equal(x, y, ctx)
+                if not d.equal:
+                    return Decision(False, d.reason, "structural")
+            return Decision(True, "equal", "structural")
+    # alternatives of inequalities against a union: x > 5 or x < 2 = (-oo, 2) U (5, oo)
+    if isinstance(g, Union) and isinstance(r, Answers):
+        r = Union(tuple(_interval_of(x) for x in r.items))
+    if isinstance(r, Union) and isinstance(g, Answers):
+        g = Union(tuple(_interval_of(x) for x in g.items))
     # a bare list of answers against a single gold value
     if isinstance(r, Answers) and not isinstance(g, (Answers, SetV)):
         if len(r.items) > 1:
@@ -488,7 +562,7 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
         return Decision(True, "equal", "structural")
     if isinstance(g, Text):
         if isinstance(r, Text):
-            ok = r.text == g.text
+            ok = r.text == g.text or _same_product(r.text, g.text)
             return Decision(ok, "equal" if ok else "not_equal", "string")
         return Decision(False, "not_equal", "string")
     if isinstance(g, Expr):
@@ -496,6 +570,42 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
             return Decision(False, "not_equal", "structural")
         return expr_equal(r, g, ctx)
     return Decision(False, "not_equal", "structural")
+
+
+#: Short words that are answers, never products of one-letter variables.
+_WORD_ANSWERS = frozenset(
+    "yes no odd even all none true false both neither never always zero one two some any".split()
+)
+
+
+def _same_product(a: str, b: str) -> bool:
+    """``ba`` = ``ab``: two short runs of letters that are products of the same variables."""
+    if not (a.isalpha() and b.isalpha() and a.isascii() and b.isascii()):
+        return False
+    if len(a) > 6 or len(b) > 6 or a in _WORD_ANSWERS or b in _WORD_ANSWERS:
+        return False
+    return sorted(a) == sorted(b)
+
+
+def _has_pi(v: Any) -> bool:
+    return any(e.has(sympy.pi) for e in iter_exprs(v))
+
+
+def _quant_equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
+    """Values with units: both units given must be the same unit; one may be left out.
+
+    A degree sign on a value with ``\\pi`` in it (``\\frac{\\pi}{2}^\\circ``) is never equal
+    to anything (degrees are not converted to radians).
+    """
+    ru = r.unit if isinstance(r, Quant) else None
+    gu = g.unit if isinstance(g, Quant) else None
+    rv = r.value if isinstance(r, Quant) else r
+    gv = g.value if isinstance(g, Quant) else g
+    if ru is not None and gu is not None and ru != gu:
+        return Decision(False, "not_equal", "structural")
+    if "degree" in (ru, gu) and (_has_pi(rv) or _has_pi(gv)):
+        return Decision(False, "not_equal", "structural")
+    return _equal(rv, gv, ctx)
 
 
 def _all_equal(vals: Any, golds: Any, ctx: _Ctx) -> Decision:
@@ -544,114 +654,53 @@ def _relation_equal(r: Rel, g: Rel, ctx: _Ctx) -> Decision:
     return Decision(ok, "equal" if ok else "not_equal", "symbolic")
 
 
-# ---------------------------------------------------------------- literal answers
-
-_LIT_DEC = r"(?:\d*\.\d*\\overline\{\d+\}|\d+\.\d*|\.\d+|\d+)"
-_LIT_ARG = r"(?:\{[+-]?\d+\}|\d)"
-_LIT_FRAC = rf"\\frac{_LIT_ARG}{_LIT_ARG}"
-_LIT_SCI = r"(?:\d+\.\d*|\.\d+|\d+)(?:(?:\\times|\\cdot)10\^(?:\{[+-]?\d+\}|\d)|[eE][+-]?\d+)"
-#: A number literal (whitespace-free comparison key, units, separators and ``%`` already removed):
-#: an integer, a decimal, a repeating decimal, scientific notation, a fraction of two integer
-#: literals (``\frac{3}{4}``, ``3/4``), a mixed number, with a sign.
-_LITERAL = re.compile(rf"[+-]?(?:\d+{_LIT_FRAC}|{_LIT_FRAC}|\d+/\d+|{_LIT_SCI}|{_LIT_DEC})")
-_NAME = re.compile(r"(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?(?:\([A-Za-z]\))?")
+# ---------------------------------------------------------------- the answer policy
 
 
-def _unwrap(k: str) -> str:
-    """``{68}`` / ``(68)`` -> ``68`` (one matched outer pair at a time)."""
-    for _ in range(4):
-        if len(k) >= 2 and (k[0], k[-1]) in (("{", "}"), ("(", ")")):
-            inner = k[1:-1]
-            depth = 0
-            for c in inner:
-                depth += c in "{(["
-                depth -= c in "})]"
-                if depth < 0:
-                    return k
-            if depth == 0:
-                k = inner
-                continue
-        break
-    return k
+def _final_value(v: Any) -> Any:
+    """The value an answer states last: ``x = 68`` -> 68; ``23 + 45 = 68`` -> 68;
+    ``68 = x`` -> 68 (a chain is read by its last link); anything else is itself."""
+    if isinstance(v, Rel) and v.ops and all(op == "=" for op in v.ops):
+        vals = _assignment_value(plain(v))
+        if vals is not None:
+            sides = list(v.sides)
+            head_last = len(sides) == 2 and _is_label(plain(sides[-1]))
+            return sides[0] if head_last else sides[-1]
+    return v
 
 
-_AND = re.compile(r"^(?:\\text\{(?:and|or)\}|and|or)")
+def _written_as_literal(v: Any) -> bool:
+    v = _final_value(v)
+    if isinstance(v, Quant):
+        v = v.value
+    return isinstance(v, Lit)
 
 
-def is_literal(key: str, *, chain: bool = True) -> bool:
-    """Whether a comparison key is a plain number literal (``x =`` prefix allowed).
-
-    With ``chain`` (answers), in an equation chain (``x = 68``, ``23 + 45 = 68``) the value given
-    last is the one read (every link is still compared with the gold); ``68 = x`` reads ``68``.
-    Without it (golds), only ``name = literal`` or ``literal = name``.
-
-    Example:
-        >>> is_literal("x=68"), is_literal("\\\\frac{3}{4}"), is_literal("23+45")
-        (True, True, False)
-        >>> is_literal("2y-4x=6", chain=False)
-        False
-    """
-    parts = _AND.sub("", key).split("=")
-    k = parts[-1]
-    if len(parts) > 1 and _NAME.fullmatch(k):
-        k = parts[0]
-        if not chain and len(parts) != 2:
-            return False
-    elif len(parts) > 1 and not chain and (len(parts) != 2 or not _NAME.fullmatch(parts[0])):
-        return False
-    return bool(_LITERAL.fullmatch(_unwrap(k)))
+def _items_of(v: Any) -> tuple[Any, ...] | None:
+    v = _final_value(v)
+    if isinstance(v, Quant):
+        v = v.value
+    if isinstance(v, (Seq, SetV, Answers, Ratio)):
+        return v.items
+    return None
 
 
-def _split_elements(key: str) -> list[str] | None:
-    """The top-level comma-separated elements of a tuple/set/list key; None for one element."""
-    k = key
-    if k.startswith("\\{") and k.endswith("\\}"):
-        k = k[2:-2]
-    elif len(k) >= 2 and k[0] in "([" and k[-1] in ")]":
-        k = k[1:-1]
-    out, depth, cur = [], 0, ""
-    i = 0
-    while i < len(k):
-        c = k[i]
-        if c == "\\" and i + 1 < len(k) and k[i + 1] in "{}":
-            depth += 1 if k[i + 1] == "{" else -1
-            cur += k[i : i + 2]
-            i += 2
-            continue
-        depth += c in "{(["
-        depth -= c in "})]"
-        if c == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += c
-        i += 1
-    out.append(cur)
-    return out if len(out) > 1 else None
-
-
-def _unevaluated(answer_key: str, gold_key: str) -> bool:
+def _unevaluated(answer: Any, gold: Any) -> bool:
     """Whether a plain-number gold is answered by something that still needs arithmetic.
 
-    A gold that is a number literal requires a number literal (``23 + 45`` for ``68`` restates
-    the problem). Tuples, sets, lists and intervals of literals: element by element, when the
-    answer has as many top-level elements as the gold (otherwise the structure decides).
+    Read on the parsed structures: a gold written as a number literal (:class:`Lit`) requires
+    an answer written as one; tuples, sets, lists and ratios of literals require literals item
+    by item, whatever wraps them (``(x, y) = (3, 23+45)`` for ``(3, 68)`` is unevaluated).
     """
-    if is_literal(gold_key, chain=False):
-        return not is_literal(answer_key)
-    ge = _split_elements(gold_key)
-    if ge is None or not all(is_literal(x, chain=False) for x in ge):
+    if _written_as_literal(gold):
+        return not _written_as_literal(answer)
+    gi = _items_of(gold)
+    if gi is None or not all(_written_as_literal(x) for x in gi):
         return False
-    ae = _split_elements(answer_key)
-    if ae is None or len(ae) != len(ge):
-        return False
-    return not all(is_literal(x) for x in ae)
-
-
-def _literal_rule(d: Decision, answer_key: str, gold_key: str) -> Decision:
-    if d.equal and _unevaluated(answer_key, gold_key):
-        return Decision(False, "unevaluated", "structural")
-    return d
+    ai = _items_of(answer)
+    if ai is None:
+        return not _written_as_literal(answer)
+    return not all(_written_as_literal(x) for x in ai)
 
 
 # ---------------------------------------------------------------- entry point
@@ -660,6 +709,17 @@ _BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
 _CHOICE_VALUE = re.compile(r"^\(([A-E])\)(.+)$")
 _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
+
+
+def _valid_in_base(digits: str, base: int) -> bool:
+    """Whether ``digits`` is a numeral in ``base`` (2..36): ``1011_2`` yes, ``x_1``/``a_{10}`` no."""
+    if not 2 <= base <= 36 or not digits[0].isdigit():
+        return False
+    try:
+        int(digits, base)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain_words(key: str) -> str | None:
@@ -686,14 +746,28 @@ def _unbox(s: str) -> str:
     return s
 
 
+def _choice_value(rest: str, deadline: Deadline) -> bool:
+    """Whether the text after a choice letter is one plain value (``(B) 12``), not more choices."""
+    try:
+        v = plain(parse(rest, deadline))
+    except ParseError:
+        return False
+    return isinstance(v, Expr) and not v.free_symbols
+
+
 def compare_answers(
-    answer: str, gold: str, *, mode: str, deadline: Deadline, literal: bool = True
+    answer: str,
+    gold: str,
+    *,
+    mode: str,
+    deadline: Deadline,
+    policy: str = "closed_form",
 ) -> Decision:
     """Compares one extracted answer with a gold answer string (both raw text).
 
-    With ``literal`` (the default), a gold that is a plain number literal is matched only by a
-    number literal: an equal value that still needs arithmetic (``23 + 45`` for ``68``) is
-    ``unevaluated``.
+    With ``policy="literal"``, a gold that is written as a plain number literal is matched only
+    by an answer written as one: an equal value that still needs arithmetic (``23 + 45`` for
+    ``68``) is ``unevaluated``. ``"closed_form"`` accepts any exact closed form.
 
     Raises:
         UnsafeInput, TooLarge, Timeout: handled by the caller.
@@ -713,19 +787,23 @@ def compare_answers(
         if pg_ is not None and pg_ == pa_:
             return Decision(True, "equal", "string")
     # multiple choice with its value: "(B) 12" is choice B, whose value is 12
+    cg = _choice(kg)
     mc = _CHOICE_VALUE.match(re.sub(r"\\text\{([^{}]*)\}", r"\1", ka))
-    if mc and _choice(kg) is None:
-        return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline, literal=literal)
     if mc:
+        if not _choice_value(mc.group(2), deadline):
+            # "(B) or (C)", "(B)(C)(D)": more than one choice, or a choice with words
+            return Decision(False, "multiple_answers" if cg else "unparseable", "string")
+        if cg is None:
+            return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline, policy=policy)
         ka = mc.group(1)
     # multiple choice: (C) vs C vs \text{(C)}
-    ca, cg = _choice(ka), _choice(kg)
+    ca = _choice(ka)
     if cg is not None and cg.isupper() and re.search(r"[A-E]", kg):
         ok = ca == cg
         return Decision(ok, "equal" if ok else "not_equal", "string")
     # base-n gold: the same digits, with or without the subscript
     mb = _BASED.match(kg)
-    if mb:
+    if mb and _valid_in_base(mb.group(1), int(mb.group(2))):
         digits = mb.group(1)
         ma = _BASED.match(ka)
         ok = (ma.group(1) if ma else ka) == digits and (not ma or ma.group(2) == mb.group(2))
@@ -738,29 +816,32 @@ def compare_answers(
     if md and mode == "eval":
         ctx.gold_decimals = len(md.group(1))
     try:
-        gv = parse(ng2, deadline)
+        graw = parse(ng2, deadline)
     except ParseError:
         # an unparseable gold can only match as text
         ok = ka.lower() == kg.lower() and bool(re.fullmatch(r"[A-Za-z ]+", ka))
         return Decision(ok, "equal" if ok else "gold_unparseable", "string")
     deadline.check()
     try:
-        av = parse(na2, deadline)
+        araw = parse(na2, deadline)
     except ParseError:
         return Decision(False, "unparseable", "string")
     deadline.check()
     # i is the imaginary unit only when the gold is complex: read both again with i = I
-    if is_mathy_i(gv):
+    if is_mathy_i(graw):
         try:
-            gv = parse(ng2, deadline, imaginary=True)
+            graw = parse(ng2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "gold_unparseable", "string")
         try:
-            av = parse(na2, deadline, imaginary=True)
+            araw = parse(na2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "unparseable", "string")
         deadline.check()
+    av, gv = plain(araw), plain(graw)
     if pa or pg:
+        if isinstance(av, Quant) or isinstance(gv, Quant):
+            return Decision(False, "not_equal", "structural")
         if not (isinstance(av, Expr) and isinstance(gv, Expr)):
             return Decision(False, "not_equal", "structural")
         hundred = Integer(100)
@@ -776,8 +857,8 @@ def compare_answers(
                 break
     else:
         last = _equal(av, gv, ctx)
-    if literal:
-        last = _literal_rule(last, comparison_key(na2), comparison_key(ng2))
+    if policy == "literal" and last.equal and _unevaluated(araw, graw):
+        return Decision(False, "unevaluated", "structural")
     return last
 
 

@@ -1,5 +1,9 @@
 """String normalisation of answer text: decoration removed, meaning kept.
 
+Only decoration is removed (spacing commands, ``\\left``/``\\right``, ``$``, font commands,
+thousands separators): nothing that carries meaning is dropped. Words, units, degree signs and
+percent signs stay in the text for the parser to read as typed parts of the answer (or to refuse).
+
 Everything here is a pure string rewrite (regular expressions with linear behaviour on bounded
 input); nothing is evaluated. :func:`normalize` is idempotent: ``normalize(normalize(s)) ==
 normalize(s)``.
@@ -74,7 +78,7 @@ _UNICODE = {
     "\u03c0": r"\pi ",
     "\u221e": r"\infty ",
     "\u221a": r"\sqrt",
-    "\u00b0": r"^\circ",
+    "\u00b0": r"\degree ",
     "\u222a": r"\cup ",
     "\u2229": r"\cap ",
     "\u2208": r"\in ",
@@ -87,9 +91,14 @@ _UNICODE = {
 }
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 
+# A root sign without braces covers the number or letter right after it: √25 is \sqrt{25}.
+_UNICODE_ROOT = re.compile(r"([\u221a\u221b\u221c])\s*(\d+(?:\.\d+)?|[A-Za-z])")
+_ROOT_INDEX = {"\u221a": "", "\u221b": "[3]", "\u221c": "[4]"}
+
 _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
     # the LaTeX line break (matrix rows) first, so no rule below can split it
     (re.compile(r"\\\\(?:\[[^\]]{0,10}\])?"), r" \\cr "),
+    (re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))"), ","),  # 11,\! 111: a thousands separator
     (re.compile(r"\\!"), ""),
     (
         re.compile(
@@ -126,42 +135,23 @@ _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\\[()\[\]]"), " "),  # math-mode delimiters \( \) \[ \]
     (
         re.compile(
-            r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])"
+            r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])"
+            r"|\\degree(?![a-zA-Z])|\^\s*\{\s*\\degree\s*\}"
         ),
-        " ",
+        r"\\degree ",
     ),
     (re.compile(r"\{,\}"), ","),
 ]
 
-# Thousands separators: 1,000 and 12,345,678 (groups of exactly three digits).
-_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])(?!\.\d)")
-# A trailing unit or word: \text{ cm}, \text{ cm}^2, "42 inches", "dollars".
-_TRAILING_TEXT = re.compile(
-    r"(?:(?<=\S)\s*\\text\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\s*[23]\s*\}?)?"
-    r"|(?<=[\d}).\s])\s*[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*\.?(?:\s*\^\s*\{?\s*[23]\s*\}?)?)\s*$"
-)
-_UNIT_WORDS_NOT = {"or", "and", "pi", "infty", "sqrt", "frac", "cdot", "times", "in", "i", "e"}
+# Thousands separators: 1,000 and 12,345,678 (groups of exactly three digits), 1,000.50.
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+# SI-style grouping with single spaces: 1 000, 12 345 678 (never 1 1/2 or 2 3).
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d.,/])")
 _SPACES = re.compile(r"\s+")
-_DIGIT_SPACE = re.compile(r"(?<=\d) +(?=\d)")
-
-
-def _strip_trailing_text(s: str) -> str:
-    for _ in range(4):
-        m = _TRAILING_TEXT.search(s)
-        if not m or m.start() == 0:
-            return s
-        words = re.findall(r"[A-Za-z]+", m.group(0))
-        if any(w.lower() in _UNIT_WORDS_NOT for w in words):
-            return s
-        head = s[: m.start()].rstrip()
-        if not head or head.endswith(("\\", "^", "_", "{", ",", "=")):
-            return s
-        s = head
-    return s
 
 
 def normalize(s: str) -> str:
-    """Normalises answer text: decoration, delimiters, units and spacing removed.
+    """Normalises answer text: decoration, delimiters and spacing removed (never words or units).
 
     The result is still LaTeX-ish text (not a value). It is idempotent and never evaluates.
 
@@ -175,22 +165,22 @@ def normalize(s: str) -> str:
         >>> normalize("\\\\left( 3, \\\\dfrac{\\\\pi}{2} \\\\right)")
         '(3, \\\\frac{\\\\pi}{2})'
         >>> normalize("1,\\\\!000 \\\\text{ cm}")
-        '1000'
+        '1000 \\\\text{cm}'
         >>> normalize("$90^\\\\circ$.")
-        '90'
+        '90\\\\degree'
     """
     prev = None
     for _ in range(3):  # a fixed point in one or two rounds; bounded
         if s == prev:
             break
         prev = s
+        s = _UNICODE_ROOT.sub(lambda m: rf"\sqrt{_ROOT_INDEX[m.group(1)]}{{{m.group(2)}}}", s)
         s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
         for pat, rep in _SIMPLE_SUBS:
             s = pat.sub(rep, s)
         s = _SPACES.sub(" ", s).strip()
         s = s.rstrip(".").strip()
-        s = _strip_trailing_text(s)
-        s = _DIGIT_SPACE.sub("", s)
+        s = _SPACE_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
         s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
         s = re.sub(r"\s*([(\[{,=<>+\-*/^_&])\s*", r"\1", s)
         s = re.sub(r"([,])(?=\S)", r"\1 ", s)
@@ -210,7 +200,9 @@ def comparison_key(s: str) -> str:
         >>> comparison_key(normalize("\\\\frac{1}{2}")) == comparison_key(normalize("\\\\frac {1} {2}"))
         True
     """
-    return re.sub(r"\s+", "", s)
+    # a space between two digits or letters is kept: "1 1/2" is not "11/2", "2 3" is not "23"
+    s = re.sub(r"(?<=[0-9A-Za-z])\s+(?=[0-9A-Za-z])", " ", s)
+    return re.sub(r"(?<![0-9A-Za-z])\s+|\s+(?![0-9A-Za-z])", "", s)
 
 
 def split_percent(s: str) -> tuple[str, bool]:
@@ -220,7 +212,11 @@ def split_percent(s: str) -> tuple[str, bool]:
         >>> split_percent("18\\\\%")
         ('18', True)
     """
-    m = re.fullmatch(r"(.*?)\s*\\?%\s*", s, flags=re.S)
+    m = re.fullmatch(
+        r"(.*?)\s*(?:\\?%|\\text\{\s*(?:\\?%|percent)\s*\}|(?<![A-Za-z\\])percent)\s*",
+        s,
+        flags=re.S,
+    )
     if m and m.group(1).strip():
         return m.group(1).strip(), True
     return s, False

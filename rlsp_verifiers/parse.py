@@ -35,12 +35,17 @@ from sympy import (
 )
 
 from rlsp_verifiers.extract import _read_braced
+from rlsp_verifiers.units import unit_of
 
 __all__ = [
     "Answers",
+    "Choice",
     "Interval",
+    "Lit",
     "Matrix",
     "ParseError",
+    "Quant",
+    "Ratio",
     "Rel",
     "Seq",
     "SetV",
@@ -48,6 +53,7 @@ __all__ = [
     "TooLarge",
     "Union",
     "parse",
+    "plain",
     "tokenize",
 ]
 
@@ -128,6 +134,42 @@ Interval = Seq  # an interval is a two-item Seq; kept as a name for readers
 
 
 @dataclass(frozen=True)
+class Lit:
+    """A number written as a number literal (``68``, ``0.5``, ``\\frac{3}{4}``, ``2\\frac12``,
+    ``6.8\\times10^{1}``, ``50\\%``): what the ``"literal"`` answer policy asks for."""
+
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Quant:
+    """A value with a unit: ``5\\text{ cm}`` is ``Quant(5, "cm")``; degrees are ``"degree"``.
+
+    ``unit`` is canonical (``in``, ``inch`` and ``inches`` are all ``"inch"``), with a power
+    suffix (``"inch^2"``); a unit word outside the known vocabulary (a count noun such as
+    ``apples``) is ``"word:apple"``.
+    """
+
+    value: Any
+    unit: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio ``a : b (: c ...)``: equal to another ratio when proportional."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A multiple-choice letter ``(B)``, optionally with the value it stands for."""
+
+    letter: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
 class _PM:
     """``a \\pm b`` while parsing: two values, flattened into the enclosing list."""
 
@@ -197,11 +239,19 @@ def safe_pow(b: Expr, e: Expr) -> Expr:
             raise TooLarge("exponent too large")
     if b == 0 and e.is_number and (e.is_negative or e == 0):
         raise ParseError("undefined power")
-    if (b.has(oo, -oo, S.ComplexInfinity) or e.has(oo, -oo, S.ComplexInfinity)) and not (
-        b.is_number and e.is_number
-    ):
+    if b.has(oo, -oo, S.ComplexInfinity) or e.has(oo, -oo, S.ComplexInfinity):
+        # \infty^0, 1^\infty, 2^\infty: undefined or not a value; never simplified away
         raise ParseError("a power involving infinity")
     return _check_number(sympy.Pow(b, e))
+
+
+def _negate(v: Any) -> Any:
+    """``-v``, keeping a literal a literal and a unit its unit."""
+    if isinstance(v, Lit):
+        return Lit(_mul(Integer(-1), v.value))
+    if isinstance(v, Quant):
+        return Quant(_negate(v.value), v.unit)
+    return _mul(Integer(-1), _as_expr(v))
 
 
 def _mul(a: Expr, b: Expr) -> Expr:
@@ -219,8 +269,12 @@ def _div(a: Expr, b: Expr) -> Expr:
 
 
 def _as_expr(v: Any) -> Expr:
+    if isinstance(v, Lit):
+        return v.value
     if isinstance(v, Expr):
         return v
+    if isinstance(v, Quant):
+        raise ParseError("a unit inside an expression")
     raise ParseError(f"expected a number or expression, got {type(v).__name__}")
 
 
@@ -254,6 +308,7 @@ _FUNCS: dict[str, Any] = {
     "exp": sympy.exp,
     "lg": None,  # log base 10
 }
+_TRIG = {"sin", "cos", "tan", "cot", "sec", "csc"}
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
     "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
@@ -356,6 +411,11 @@ def tokenize(s: str) -> list[Tok]:
         if c.isalpha():
             if not c.isascii():
                 raise ParseError("non-ASCII letter")
+            unit = _bare_unit(s, i, toks)
+            if unit is not None:
+                toks.append(Tok("text", s[i:unit]))
+                i = unit
+                continue
             toks.append(Tok("letter", c))
             i += 1
             continue
@@ -366,6 +426,39 @@ def tokenize(s: str) -> list[Tok]:
     if len(toks) > MAX_TOKENS:
         raise TooLarge("answer too long")
     return toks
+
+
+_RUN = re.compile(r"[A-Za-z]+")
+_PHRASE = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}")
+
+
+def _bare_unit(s: str, i: int, toks: list[Tok]) -> int | None:
+    """End of a bare unit phrase starting at ``s[i]`` (``42 inches``, ``5 square feet``), or None.
+
+    Only after a number or a closing brace, and only a run of two or more letters that
+    :func:`~rlsp_verifiers.units.unit_of` reads as a unit (a known unit, or a count noun of four
+    or more letters); one-letter runs stay variables.
+    """
+    if not toks or not (toks[-1].kind == "num" or (toks[-1].kind == "ch" and toks[-1].val in ")}")):
+        return None
+    if i > 0 and s[i - 1].isalpha():
+        return None
+    m = _PHRASE.match(s, i)
+    if m is None:
+        return None
+    words = m.group(0).split(" ")
+    for k in range(len(words), 0, -1):
+        phrase = " ".join(words[:k])
+        end = i + len(phrase)
+        if end < len(s) and s[end].isalpha():
+            continue
+        u = unit_of(phrase)
+        if u is None or (len(words[0]) < 2):
+            continue
+        if u.startswith("word:") and (k > 1 or len(phrase) < 4):
+            continue
+        return end
+    return None
 
 
 # ---------------------------------------------------------------- parser
@@ -518,8 +611,12 @@ class _Parser:
             j += 1
             if j < len(t) and t[j].kind == "ch" and t[j].val == ",":
                 j += 1
-        if not args or not (
-            j + 1 < len(t) and t[j].val == ")" and t[j + 1].kind == "ch" and t[j + 1].val == "="
+        if not args or not (j + 1 < len(t) and t[j].val == ")"):
+            return None
+        nxt = t[j + 1]
+        if not (
+            (nxt.kind == "ch" and nxt.val in "=<>!")
+            or (nxt.kind == "cmd" and ("\\" + nxt.val) in _RELOPS)
         ):
             return None
         self.i = j + 1
@@ -557,6 +654,11 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             return None
+        if tok.kind == "ch" and tok.val == "!":
+            nxt = self.peek(1)
+            if nxt is not None and nxt.kind == "ch" and nxt.val == "=":
+                return "!="
+            return None
         if tok.kind == "ch" and tok.val in "=<>":
             nxt = self.peek(1)
             if tok.val in "<>" and nxt is not None and nxt.kind == "ch" and nxt.val == "=":
@@ -568,12 +670,12 @@ class _Parser:
 
     def parse_relation(self) -> Any:
         self.enter()
-        sides = [self.parse_union()]
+        sides = [self.parse_ratio()]
         ops: list[str] = []
         while (op := self._relop()) is not None:
-            self.i += 2 if op in ("<=", ">=") and self.at("ch", op[0]) else 1
+            self.i += 2 if op in ("<=", ">=", "!=") and self.at("ch", op[0]) else 1
             ops.append(op)
-            sides.append(self.parse_union())
+            sides.append(self.parse_ratio())
             if len(ops) > 8:
                 raise TooLarge("relation chain too long")
         self.leave()
@@ -593,6 +695,19 @@ class _Parser:
         if ops:
             return Rel(tuple(ops), tuple(sides))
         return sides[0]
+
+    def parse_ratio(self) -> Any:
+        """``a : b : c`` (a ratio) or a single union/sum."""
+        first = self.parse_union()
+        if not self.at("ch", ":"):
+            return first
+        parts = [first]
+        while self.at("ch", ":"):
+            self.i += 1
+            parts.append(self.parse_union())
+            if len(parts) > MAX_ITEMS:
+                raise TooLarge("ratio too long")
+        return Ratio(tuple(parts))
 
     def parse_union(self) -> Any:
         parts = [self.parse_sum()]
@@ -616,7 +731,7 @@ class _Parser:
             pm = 1 if self.next().val == "pm" else -1
         left = self.parse_term()
         if neg:
-            left = _mul(Integer(-1), _as_expr(left))
+            left = _negate(left)
         alt: Expr | None = None  # the value with the opposite sign choice
         if pm:
             left, alt = _as_expr(left), _mul(Integer(-1), _as_expr(left))
@@ -640,6 +755,11 @@ class _Parser:
         self.leave()
         if alt is not None:
             return _PM((left, alt))
+        if self.at("text") and not self.at_separator():
+            unit = self._unit_here()
+            if unit is None:
+                raise ParseError("words after a value")
+            return Quant(left, unit)
         return left
 
     def _starts_atom(self) -> bool:
@@ -656,16 +776,70 @@ class _Parser:
             return tok.val not in (
                 "cdot", "times", "div", "cup", "cap", "pm", "mp", "leq", "geq", "neq", "in",
                 "}", "rangle", "rfloor", "rceil", "cr", "to", "rightarrow", "implies", "%", "cap",
-                "|",
+                "|", "degree",
             )  # fmt: skip
         if tok.kind == "text":
             return tok.val.strip().lower() not in ("or", "and", ",", ";")
         return False
 
+    def _at_power_of_ten(self) -> bool:
+        """Whether the next tokens are ``10^{k}`` / ``10^k`` with an integer literal ``k``."""
+        t, j = self.t, self.i
+        if not (j + 2 < len(t) and t[j].kind == "num" and t[j].val == "10"):
+            return False
+        if not (t[j + 1].kind == "ch" and t[j + 1].val == "^"):
+            return False
+        k = j + 2
+        if t[k].kind == "num":
+            return t[k].val.isdigit()
+        if t[k].kind == "ch" and t[k].val == "{":
+            k += 1
+            if k < len(t) and t[k].kind == "ch" and t[k].val in "+-":
+                k += 1
+            return (
+                k + 1 < len(t)
+                and t[k].kind == "num"
+                and t[k].val.isdigit()
+                and t[k + 1].kind == "ch"
+                and t[k + 1].val == "}"
+            )
+        return False
+
+    def _unit_here(self) -> str | None:
+        """A unit at the cursor (a ``text`` token, optionally ``^2``/``^3``); consumed if so."""
+        tok = self.peek()
+        if tok is None or tok.kind != "text":
+            return None
+        power, width = 1, 1
+        if self.at_offset(1, "ch", "^"):
+            nxt = self.peek(2)
+            if nxt is not None and nxt.kind == "num" and nxt.val in ("2", "3"):
+                power, width = int(nxt.val), 3
+            elif (
+                nxt is not None
+                and nxt.kind == "ch"
+                and nxt.val == "{"
+                and self.at_offset(4, "ch", "}")
+                and self.peek(3) is not None
+                and self.peek(3).val in ("2", "3")  # type: ignore[union-attr]
+            ):
+                power, width = int(self.peek(3).val), 5  # type: ignore[union-attr]
+            else:
+                return None
+        u = unit_of(tok.val, power)
+        if u is not None:
+            self.i += width
+        return u
+
+    def at_offset(self, k: int, kind: str, val: str) -> bool:
+        tok = self.peek(k)
+        return tok is not None and tok.kind == kind and tok.val == val
+
     def parse_term(self) -> Any:
         self.enter()
         first_tok = self.peek()
         left = self.parse_factor()
+        lit = isinstance(left, Lit)
         count = 0
         while True:
             tok = self.peek()
@@ -675,31 +849,64 @@ class _Parser:
                 tok.kind == "cmd" and tok.val in ("cdot", "times", "div")
             ):
                 self.i += 1
-                right = _as_expr(self.parse_factor())
+                sci = lit and count == 0 and tok.val in ("cdot", "times", "*")
+                sci = sci and self._at_power_of_ten()
+                right_raw = self.parse_factor()
+                right = _as_expr(right_raw)
                 if tok.val in ("/", "div"):
+                    # 3/4: a fraction of two integer literals is a literal
+                    slash = (
+                        lit
+                        and count == 0
+                        and tok.val == "/"
+                        and isinstance(left, Lit)
+                        and left.value.is_Integer
+                        and isinstance(right_raw, Lit)
+                        and right.is_Integer
+                    )
                     left = _div(_as_expr(left), right)
+                    lit = bool(slash)
                 else:
                     left = _mul(_as_expr(left), right)
+                    lit = bool(sci)
+                if lit:
+                    left = Lit(left)
+            elif tok.kind == "text" and not isinstance(left, Quant) and not self.at_separator():
+                save = self.i
+                unit = self._unit_here()
+                self.i = save
+                if unit is None:
+                    raise ParseError(f"words after a value: {tok.val.strip()!r}")
+                break  # the unit belongs to the whole sum: read by parse_sum
             elif self._starts_atom():
-                # mixed number: 2\frac{1}{2} is 5/2 (MATH convention)
+                if tok.kind == "num" and self.i > 0 and self.t[self.i - 1].kind == "num":
+                    raise ParseError("two numbers side by side")  # 1 1/2, 2 \quad 3
                 if (
                     count == 0
+                    and isinstance(left, Lit)
                     and first_tok is not None
                     and first_tok.kind == "num"
-                    and "." not in first_tok.val
-                    and "e" not in first_tok.val
+                    and first_tok.val.isdigit()
                     and self.at("cmd", "frac")
                 ):
-                    right = _as_expr(self.parse_factor())
-                    if right.is_Rational and not right.is_Integer and 0 < right < 1:
-                        left = _add(_as_expr(left), right)
+                    right_raw = self.parse_factor()
+                    rv = _as_expr(right_raw)
+                    if isinstance(right_raw, Lit):
+                        # mixed number: 2\frac{1}{2} is 5/2 (MATH convention); an improper
+                        # fraction there (29\frac{89}{1}) is neither a mixed number nor a
+                        # product anyone writes: refused
+                        if not (rv.is_Rational and not rv.is_Integer and 0 < rv < 1):
+                            raise ParseError("an integer beside an improper fraction")
+                        left = Lit(_add(left.value, rv))
                     else:
-                        left = _mul(_as_expr(left), right)
+                        left = _mul(left.value, rv)
+                        lit = False
                 else:
                     right = self.parse_factor()
                     if isinstance(right, Text):
                         raise ParseError("text inside an expression")
                     left = _mul(_as_expr(left), _as_expr(right))
+                    lit = False
             else:
                 break
             count += 1
@@ -712,7 +919,7 @@ class _Parser:
         if self.at("ch", "-"):
             self.i += 1
             self.enter()
-            v = _mul(Integer(-1), _as_expr(self.parse_factor()))
+            v = _negate(self.parse_factor())
             self.leave()
             return v
         if self.at("ch", "+"):
@@ -736,6 +943,9 @@ class _Parser:
 
     def parse_power(self) -> Any:
         base = self.parse_postfix()
+        if self.at("cmd", "degree"):
+            self.i += 1
+            return Quant(base, "degree")
         if self.at("ch", "^"):
             self.i += 1
             self.enter()
@@ -748,16 +958,21 @@ class _Parser:
 
     def parse_postfix(self) -> Any:
         v = self.parse_atom()
-        while self.at("ch", "!"):
+        while self.at("ch", "!") and not self.at_offset(1, "ch", "="):
             self.i += 1
             v = _factorial(_as_expr(v))
         if self.at("cmd", "%") or self.at("ch", "%"):
             self.i += 1
-            v = _div(_as_expr(v), Integer(100))
+            pv = _div(_as_expr(v), Integer(100))
+            v = Lit(pv) if isinstance(v, Lit) else pv
         return v
 
     def parse_arg(self) -> Expr:
         """A command argument: ``{...}`` or a single token (one digit of a number)."""
+        return _as_expr(self.parse_arg_raw())
+
+    def parse_arg_raw(self) -> Any:
+        """:meth:`parse_arg` keeping a :class:`Lit` (for ``\\frac`` of literals)."""
         tok = self.peek()
         if tok is None:
             raise ParseError("missing argument")
@@ -765,15 +980,15 @@ class _Parser:
             self.i += 1
             v = self.parse_relation()
             self.expect("ch", "}")
-            return _as_expr(v)
+            return v if isinstance(v, Lit) else _as_expr(v)
         if tok.kind == "num":
             if len(tok.val) > 1:
                 self.t[self.i] = Tok("num", tok.val[1:])
                 if not tok.val[0].isdigit():
                     raise ParseError("bad argument")
-                return Integer(int(tok.val[0]))
+                return Lit(Integer(int(tok.val[0])))
             self.i += 1
-            return _num_value(tok.val)
+            return Lit(_num_value(tok.val))
         return _as_expr(self.parse_atom())
 
     def parse_atom(self) -> Any:
@@ -812,7 +1027,7 @@ class _Parser:
                 if not (base.is_Integer and 2 <= int(base) <= 36) or "." in v or "e" in v:
                     raise ParseError("bad base subscript")
                 try:
-                    return Integer(int(v, int(base)))
+                    return Lit(Integer(int(v, int(base))))
                 except ValueError as exc:
                     raise ParseError("digit not valid in base") from exc
             # repeating decimals: 0.\overline{6} = 2/3, 1.2\overline{34}
@@ -824,8 +1039,8 @@ class _Parser:
                 whole, _, dec = v.partition(".")
                 a = int((whole or "0") + dec + rep)
                 b = int((whole or "0") + dec)
-                return _check_number(Rational(a - b, 10 ** len(dec) * (10 ** len(rep) - 1)))
-            return val
+                return Lit(_check_number(Rational(a - b, 10 ** len(dec) * (10 ** len(rep) - 1))))
+            return Lit(val)
         if k == "letter":
             name = self._subscripted(v)
             fn = self._function_head(name)
@@ -911,9 +1126,17 @@ class _Parser:
 
     def _command(self, name: str) -> Any:
         if name == "frac":
-            num = self.parse_arg()
-            den = self.parse_arg()
-            return _div(num, den)
+            num_raw = self.parse_arg_raw()
+            den_raw = self.parse_arg_raw()
+            val = _div(_as_expr(num_raw), _as_expr(den_raw))
+            if (
+                isinstance(num_raw, Lit)
+                and isinstance(den_raw, Lit)
+                and num_raw.value.is_Integer
+                and den_raw.value.is_Integer
+            ):
+                return Lit(val)
+            return val
         if name == "sqrt":
             index: Expr = Integer(2)
             if self.at("ch", "["):
@@ -923,7 +1146,12 @@ class _Parser:
                 if not (index.is_Integer and 2 <= int(index) <= MAX_ROOT):
                     raise TooLarge("root index")
             arg = self.parse_arg()
-            return safe_pow(arg, Rational(1, int(index)))
+            n = int(index)
+            if n % 2 == 1 and arg.is_number and arg.is_extended_negative:
+                # the real odd root: \sqrt[3]{-8} is -2 (the reading of every math text), not
+                # sympy's principal complex root
+                return _mul(Integer(-1), safe_pow(_mul(Integer(-1), arg), Rational(1, n)))
+            return safe_pow(arg, Rational(1, n))
         if name == "binom":
             n = self.parse_arg()
             k = self.parse_arg()
@@ -987,7 +1215,11 @@ class _Parser:
             arg = _as_expr(self.parse_sum())
             self.expect("ch", ")")
         else:
-            arg = _as_expr(self.parse_power())
+            raw = self.parse_power()
+            if isinstance(raw, Quant) and raw.unit == "degree" and name in _TRIG:
+                arg = _mul(_as_expr(raw.value), _div(pi, Integer(180)))  # sin 30^\circ
+            else:
+                arg = _as_expr(raw)
         if name in ("log", "ln", "lg"):
             if arg.is_number and arg.is_zero:
                 raise ParseError("log of zero")
@@ -1031,8 +1263,10 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
         imaginary: read the letter ``i`` as the imaginary unit (otherwise a variable).
 
     Returns:
-        A sympy ``Expr``, or one of :class:`Seq`, :class:`SetV`, :class:`Answers`,
-        :class:`Union`, :class:`Rel`, :class:`Matrix`, :class:`Text`.
+        A sympy ``Expr``, or one of :class:`Lit` (a number written as a literal),
+        :class:`Quant` (a value with a unit or degree sign), :class:`Seq`, :class:`SetV`,
+        :class:`Answers`, :class:`Union`, :class:`Rel`, :class:`Ratio`, :class:`Matrix`,
+        :class:`Text`. :func:`plain` removes the :class:`Lit` markers.
 
     Raises:
         ParseError: the text is not math this parser reads.
@@ -1042,7 +1276,13 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
         >>> parse("\\\\frac{1}{2}+\\\\sqrt{8}")
         1/2 + 2*sqrt(2)
         >>> parse("(1, 2]")
-        Seq(open='(', close=']', items=(1, 2))
+        Seq(open='(', close=']', items=(Lit(value=1), Lit(value=2)))
+        >>> parse("5\\\\text{ cm}^2")
+        Quant(value=Lit(value=5), unit='cm^2')
+        >>> parse("68 \\\\text{ is not the answer}")
+        Traceback (most recent call last):
+        ...
+        rlsp_verifiers.parse.ParseError: words after a value: 'is not the answer'
     """
     toks = tokenize(s)
     if not toks:
@@ -1071,7 +1311,12 @@ def iter_exprs(value: Any) -> list[Expr]:
     def walk(v: Any) -> None:
         if isinstance(v, Expr):
             out.append(v)
-        elif isinstance(v, (Seq, SetV, Answers)):
+        elif isinstance(v, (Lit, Quant)):
+            walk(v.value)
+        elif isinstance(v, Choice):
+            if v.value is not None:
+                walk(v.value)
+        elif isinstance(v, (Seq, SetV, Answers, Ratio)):
             for x in v.items:
                 walk(x)
         elif isinstance(v, Union):
@@ -1093,6 +1338,14 @@ def map_exprs(value: Any, f: Any) -> Any:
     """Applies ``f`` to every sympy expression inside a value."""
     if isinstance(value, Expr):
         return f(value)
+    if isinstance(value, Lit):
+        return Lit(f(value.value))
+    if isinstance(value, Quant):
+        return Quant(map_exprs(value.value, f), value.unit)
+    if isinstance(value, Ratio):
+        return Ratio(tuple(map_exprs(x, f) for x in value.items))
+    if isinstance(value, Choice):
+        return Choice(value.letter, None if value.value is None else map_exprs(value.value, f))
     if isinstance(value, Seq):
         return Seq(value.open, value.close, tuple(map_exprs(x, f) for x in value.items))
     if isinstance(value, SetV):
@@ -1105,6 +1358,36 @@ def map_exprs(value: Any, f: Any) -> Any:
         return Rel(value.ops, tuple(map_exprs(x, f) for x in value.sides))
     if isinstance(value, Matrix):
         return Matrix(tuple(tuple(map_exprs(x, f) for x in r) for r in value.rows))
+    return value
+
+
+def plain(value: Any) -> Any:
+    """The value with every :class:`Lit` marker replaced by its number (units kept).
+
+    Example:
+        >>> plain(parse("(1, \\\\frac{1}{2})"))
+        Seq(open='(', close=')', items=(1, 1/2))
+    """
+    if isinstance(value, Lit):
+        return value.value
+    if isinstance(value, Quant):
+        return Quant(plain(value.value), value.unit)
+    if isinstance(value, Ratio):
+        return Ratio(tuple(plain(x) for x in value.items))
+    if isinstance(value, Choice):
+        return Choice(value.letter, None if value.value is None else plain(value.value))
+    if isinstance(value, Seq):
+        return Seq(value.open, value.close, tuple(plain(x) for x in value.items))
+    if isinstance(value, SetV):
+        return SetV(tuple(plain(x) for x in value.items))
+    if isinstance(value, Answers):
+        return Answers(tuple(plain(x) for x in value.items))
+    if isinstance(value, Union):
+        return Union(tuple(plain(x) for x in value.parts))
+    if isinstance(value, Rel):
+        return Rel(value.ops, tuple(plain(x) for x in value.sides))
+    if isinstance(value, _PM):
+        return _PM(tuple(plain(x) for x in value.vals))
     return value
 
 

@@ -200,16 +200,32 @@ REJECT = [
     ("(1,-2)", "1,-2", "a point for a list of roots"),
     ("(k, n) = (2, 4)", "(4,2)", "a tuple assignment in the wrong order"),
     ("180 + 24 = 205", "205", "a false arithmetic chain"),
-    # --- a plain-number gold needs a number literal (the 23 + 45 reward hack; reason unevaluated)
-    ("\\sqrt[3]{27}", "3", "a cube root for a plain integer gold is unevaluated"),
-    ("\\log_2 8", "3", "a log for a plain integer gold is unevaluated"),
-    ("\\sin^2 x + \\cos^2 x", "1", "an identity for a plain integer gold is unevaluated"),
-    ("2^{100}", "1267650600228229401496703205376", "a power for a plain integer gold is unevaluated"),
-    ("10!", "3628800", "a factorial for a plain integer gold is unevaluated"),
-    ("\\binom{10}{3}", "120", "a binomial for a plain integer gold is unevaluated"),
-    ("23 + 45", "68", "the problem restated instead of solved"),
 ]
 # fmt: on
+
+# fmt: off
+#: Equal closed forms for a plain-number gold: accepted under the default answer policy
+#: ("closed_form", datasets), ``unevaluated`` under ``answer_policy="literal"`` (procedural
+#: arithmetic, where the 23 + 45 reward hack was found).
+LITERAL_ONLY = [
+    ("\\sqrt[3]{27}", "3", "a cube root for a plain integer gold"),
+    ("\\log_2 8", "3", "a log for a plain integer gold"),
+    ("\\sin^2 x + \\cos^2 x", "1", "an identity for a plain integer gold"),
+    ("2^{100}", "1267650600228229401496703205376", "a power for a plain integer gold"),
+    ("10!", "3628800", "a factorial for a plain integer gold"),
+    ("\\binom{10}{3}", "120", "a binomial for a plain integer gold"),
+    ("23 + 45", "68", "the problem restated instead of solved"),
+    ("10^6", "1000000", "a power of ten for a plain integer gold"),
+    ("2^{10}", "1024", "a power of two for a plain integer gold"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("answer", "gold", "why"), LITERAL_ONLY, ids=[r[2] for r in LITERAL_ONLY])
+def test_answer_policy(answer: str, gold: str, why: str) -> None:
+    assert verify(B(answer), gold, timeout_s=5).correct, why
+    v = verify(B(answer), gold, timeout_s=5, answer_policy="literal")
+    assert (v.correct, v.reason) == (False, "unevaluated"), (why, v)
 
 
 @pytest.mark.parametrize(("answer", "gold", "why"), ACCEPT, ids=[r[2] for r in ACCEPT])
@@ -232,7 +248,7 @@ def test_symmetric_on_values(answer: str, gold: str, why: str) -> None:
     """Most value equivalences hold both ways (sampled).
 
     Swapped, a plain-number gold answered by an expression (``\\log_2 8`` for ``3``) is
-    deliberately ``unevaluated``: the literal rule is one-directional.
+    deliberately ``unevaluated`` under the literal policy: that rule is one-directional.
     """
     if "%" in answer + gold:
         pytest.skip("the percent reading is deliberately one-directional")

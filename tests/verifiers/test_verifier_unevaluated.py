@@ -1,9 +1,10 @@
 """The arithmetic reward hack: a plain-number gold answered by the unevaluated problem.
 
 A PPO run on "What is 23 + 45?" learned to box ``23 + 45``: equal in value to the gold ``68``,
-but a restatement of the problem, not an answer. When the gold is a number literal, the answer
-must be a number literal too (any literal form); otherwise the verdict is ``unevaluated``.
-One comment per row.
+but a restatement of the problem, not an answer. Under ``answer_policy="literal"`` (declared by
+procedural arithmetic environments), when the gold is a number literal the answer must be a
+number literal too (any literal form); otherwise the verdict is ``unevaluated``. The default
+policy, ``"closed_form"`` (datasets), accepts every exact closed form. One comment per row.
 """
 
 from __future__ import annotations
@@ -86,17 +87,20 @@ ACCEPT = [
 @pytest.mark.parametrize("mode", ["strict", "eval"])
 @pytest.mark.parametrize(("answer", "gold", "why"), HACKS, ids=[h[2] for h in HACKS])
 def test_unevaluated_rejected(answer: str, gold: str, why: str, mode: str) -> None:
-    v = verify(B(answer), gold, mode=mode)  # type: ignore[arg-type]
+    v = verify(B(answer), gold, mode=mode, answer_policy="literal")  # type: ignore[arg-type]
     assert not v.correct, (answer, gold, why, v)
     assert v.reason == "unevaluated", (answer, gold, why, v)
     assert v.stage == "structural"
+    # the default policy (closed_form) accepts the equal closed form
+    assert verify(B(answer), gold, mode=mode).correct, (answer, gold, why)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("mode", ["strict", "eval"])
 @pytest.mark.parametrize(("answer", "gold", "why"), ACCEPT, ids=[a[2] for a in ACCEPT])
 def test_literals_accepted(answer: str, gold: str, why: str, mode: str) -> None:
-    v = verify(B(answer), gold, mode=mode)  # type: ignore[arg-type]
-    assert v.correct, (answer, gold, why, v)
+    for policy in ("literal", "closed_form"):
+        v = verify(B(answer), gold, mode=mode, answer_policy=policy)  # type: ignore[arg-type]
+        assert v.correct, (answer, gold, why, policy, v)
 
 
 def test_reason_and_stage_are_declared() -> None:
@@ -106,14 +110,15 @@ def test_reason_and_stage_are_declared() -> None:
 
 def test_wrong_arithmetic_keeps_its_reason() -> None:
     # the rule only turns an equal value into a rejection: a wrong sum is still not_equal
-    assert verify(B("23 + 46"), "68").reason == "not_equal"
+    assert verify(B("23 + 46"), "68", answer_policy="literal").reason == "not_equal"
 
 
 def test_same_value_in_two_boxes_last_one_counts() -> None:
     # the sum then its value: one answer, the literal 68
-    assert verify("\\boxed{23+45} = \\boxed{68}", "68").correct
+    assert verify("\\boxed{23+45} = \\boxed{68}", "68", answer_policy="literal").correct
     # the value then the sum: the final answer is the unevaluated sum
-    assert verify("\\boxed{68}, i.e. \\boxed{23+45}", "68").reason == "unevaluated"
+    v = verify("\\boxed{68}, i.e. \\boxed{23+45}", "68", answer_policy="literal")
+    assert v.reason == "unevaluated"
 
 
 @given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
@@ -121,5 +126,5 @@ def test_boxed_sum_never_verifies_against_its_literal(a: int, b: int) -> None:
     """``\\boxed{a + b}`` never verifies against the gold ``a+b`` written as a literal."""
     r = B(f"{a} + {b}") if b >= 0 else B(f"{a} - {-b}")
     for mode in ("strict", "eval"):
-        v = verify(r, str(a + b), mode=mode)  # type: ignore[arg-type]
+        v = verify(r, str(a + b), mode=mode, answer_policy="literal")  # type: ignore[arg-type]
         assert not v.correct, (r, a + b, v)
