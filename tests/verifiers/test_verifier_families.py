@@ -1,0 +1,492 @@
+"""Adversarial families from issue 9, generated with hypothesis.
+
+Each "False positives found" bullet of the issue is a family here: a generator of its members and a
+property that none of them verifies (each member is a reward hack a policy could find). The
+equal-rendering families are the other side: renderings of the same answer that real model output
+uses, all of which must verify. Near misses (a changed value in the same rendering) must not.
+
+The hypothesis profile is the suite's (``tests/conftest.py``); strategies are defined here.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+
+from rlsp_verifiers import verify
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _check(response: str, gold: str, policy: str | None = None, mode: str = "strict"):
+    kw = {"mode": mode, "timeout_s": 5}
+    if policy is not None:
+        kw["answer_policy"] = policy
+    return verify(response, gold, **kw)
+
+
+def _boxed(answer: str) -> str:
+    return f"The computation above gives the final answer $\\boxed{{{answer}}}$."
+
+
+def _rejects(response: str, gold: str, policy: str | None = None, mode: str = "strict") -> None:
+    v = _check(response, gold, policy, mode)
+    assert not v.correct, f"accepted {response!r} for gold {gold!r}: {v}"
+
+
+def _accepts(response: str, gold: str, policy: str | None = None, mode: str = "strict") -> None:
+    v = _check(response, gold, policy, mode)
+    assert v.correct, f"rejected {response!r} for gold {gold!r}: {v}"
+
+
+small = st.integers(min_value=2, max_value=999)
+policies = st.sampled_from([None, "literal"])  # None: verify's default (closed_form)
+
+
+# ================================================================ false-positive families
+
+
+@st.composite
+def improper_mixed(draw: st.DrawFn) -> tuple[str, int, Fraction]:
+    """``a\\frac{b}{c}`` with ``b >= c``: (text, product reading a*b/c, mixed reading a + b/c)."""
+    a = draw(st.integers(1, 99))
+    c = draw(st.integers(1, 12))
+    b = draw(st.integers(c, 200))
+    assume(a * b % c == 0)
+    return f"{a}\\frac{{{b}}}{{{c}}}", a * b // c, a + Fraction(b, c)
+
+
+@example(("29\\frac{89}{1}", 2581, Fraction(118)))
+@example(("4\\frac{17}{1}", 68, Fraction(21)))
+@example(("2\\frac{68}{2}", 68, Fraction(36)))
+@given(improper_mixed())
+def test_improper_mixed_number_is_not_a_literal(m: tuple[str, int, Fraction]) -> None:
+    """Under the literal policy an improper mixed number is neither reading of its value."""
+    text, product, mixed = m
+    _rejects(_boxed(text), str(product), "literal")
+    if mixed.denominator == 1:
+        _rejects(_boxed(text), str(mixed.numerator), "literal")
+
+
+@given(improper_mixed())
+def test_improper_mixed_number_has_at_most_one_value(m: tuple[str, int, Fraction]) -> None:
+    """One string cannot equal two different numbers, whatever the policy."""
+    text, product, mixed = m
+    assume(mixed.denominator == 1 and mixed != product)
+    both = _check(_boxed(text), str(product)).correct and _check(_boxed(text), str(mixed)).correct
+    assert not both, f"{text!r} verified as both {product} and {mixed}"
+
+
+TRAILING = [
+    "is not the answer",
+    "is wrong",
+    "at least",
+    "at most",
+    "squared",
+    "thousand",
+    "plus one",
+    "minus 1",
+    "or more",
+    "times two",
+    "million",
+    "is incorrect",
+    "more or less",
+    "and 5",
+]
+
+
+@example(68, "is not the answer")
+@given(small, st.sampled_from(TRAILING))
+def test_trailing_words_after_a_number_are_not_units(n: int, words: str) -> None:
+    for resp in (f"{n} \\text{{ {words}}}", f"{n}\\text{{ {words}}}", f"\\text{{{n} {words}}}"):
+        _rejects(_boxed(resp), str(n))
+
+
+NAMES = ["Evelyn", "Bob", "Carla", "Debra", "Angela", "Tuesday", "even", "odd", "Alice"]
+
+
+@example("Evelyn", "plus Bob")
+@given(
+    st.sampled_from(NAMES),
+    st.sampled_from(["plus Bob", "is wrong", "or Carla", "and Debra", "not"]),
+)
+def test_trailing_words_after_a_word_answer(word: str, words: str) -> None:
+    assume(words.split()[-1] != word)
+    gold = f"\\text{{{word}}}"
+    for resp in (f"\\text{{{word}}}\\text{{ {words}}}", f"\\text{{{word} {words}}}"):
+        _rejects(_boxed(resp), gold)
+
+
+LETTERS = "ABCDE"
+
+
+@st.composite
+def several_choices(draw: st.DrawFn) -> tuple[str, str]:
+    """A gold choice letter and a response naming it among other choices."""
+    gold = draw(st.sampled_from(LETTERS))
+    others = draw(st.lists(st.sampled_from(LETTERS), min_size=1, max_size=4, unique=True))
+    assume(any(o != gold for o in others))
+    picks = draw(st.permutations(list(dict.fromkeys([gold, *others]))))
+    style = draw(st.sampled_from(["({})", "{}", "\\text{{({})}}", "\\textbf{{({})}}"]))
+    joiner = draw(st.sampled_from(["", " ", "\\ ", ", ", " \\text{ or } ", " \\text{ and } ", "/"]))
+    return gold, joiner.join(style.format(p) for p in picks)
+
+
+@example(("B", "(B) \\text{ or } (C)"), "({})")
+@example(("B", "(B)(C)(D)(E)"), "({})")
+@example(("B", "(A)\\ (B)\\ (C)\\ (D)\\ (E)"), "({})")
+@given(several_choices(), st.sampled_from(["({})", "\\text{{({})}}", "{}"]))
+def test_several_choice_letters_are_not_one_choice(gc: tuple[str, str], gold_style: str) -> None:
+    gold, resp = gc
+    _rejects(_boxed(resp), gold_style.format(gold))
+
+
+SPACES = [" ", "\\quad ", "\\qquad ", "\\ ", "~", "\\;"]
+
+
+@example(2, 3, "\\quad ")
+@given(st.integers(1, 999), st.integers(1, 99), st.sampled_from(SPACES))
+def test_digits_are_not_glued_across_spaces(a: int, b: int, space: str) -> None:
+    """``2 \\quad 3`` is not 23 (``b`` has fewer than 3 digits: no thousands grouping)."""
+    _rejects(_boxed(f"{a}{space}{b}"), f"{a}{b}")
+
+
+@example(1, 1, 2)
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(2, 9))
+def test_a_number_before_a_slash_fraction_is_not_glued(w: int, p: int, q: int) -> None:
+    """``1 1/2`` is not 11/2."""
+    assume(p < q)
+    _rejects(_boxed(f"{w} {p}/{q}"), f"\\frac{{{10 * w + p}}}{{{q}}}")
+
+
+@example(25)
+@given(st.integers(10, 99))
+def test_unicode_root_without_braces_takes_all_its_digits(n: int) -> None:
+    """``√25`` is the root of 25, never ``\\sqrt2 5`` (5 times the root of 2)."""
+    first, rest = divmod(n, 10)
+    assume(rest != 0)
+    misread = Fraction(rest) ** 2 * first  # (rest * sqrt(first))^2
+    assume(misread != n)
+    _rejects(_boxed(f"√{n}"), f"{rest}\\sqrt{{{first}}}")
+
+
+@st.composite
+def subscripted(draw: st.DrawFn) -> tuple[str, str]:
+    base = draw(st.sampled_from(["x", "a", "y", "t", "n", "b"]))
+    sub = draw(st.sampled_from(["1", "2", "10", "n", "k", "0", "{10}", "{n+1}"]))
+    return base, f"{base}_{sub}" if sub.startswith("{") or len(sub) == 1 else f"{base}_{{{sub}}}"
+
+
+@example(("x", "x_1"))
+@example(("a", "a_{10}"))
+@given(subscripted())
+def test_a_bare_variable_is_not_its_subscripted_form(bs: tuple[str, str]) -> None:
+    base, sub = bs
+    _rejects(_boxed(base), sub)
+    _rejects(_boxed(sub), base)
+
+
+UNDEFINED = [
+    "\\infty^{0}",
+    "\\infty^0",
+    "0^{0}",
+    "\\frac{1}{0} - \\frac{1}{0}",
+    "1/0 - 1/0",
+    "\\frac{0}{0}",
+    "\\infty - \\infty",
+    "0 \\cdot \\infty",
+    "1^{\\infty}",
+    "\\frac{\\infty}{\\infty}",
+]
+
+
+@st.composite
+def gold_values(draw: st.DrawFn) -> tuple[str, str]:
+    """A gold (text) and the same value written as a summand for the undefined form."""
+    k = draw(st.integers(0, 50))
+    kind = draw(st.sampled_from(["int", "sqrt"]))
+    if kind == "int":
+        return str(k + 1), str(k)  # undefined + k read as 1 + k
+    return f"{k + 1}+\\sqrt{{2}}", f"{k} + \\sqrt{{2}}" if k else "\\sqrt{2}"
+
+
+@example("\\infty^{0}", ("1+\\sqrt{2}", "\\sqrt{2}"))
+@given(st.sampled_from(UNDEFINED), gold_values())
+def test_undefined_forms_are_not_simplified_away(form: str, gv: tuple[str, str]) -> None:
+    gold, rest = gv
+    _rejects(_boxed(f"{form} + {rest}"), gold)
+    _rejects(_boxed(f"{rest} + {form}"), gold)
+
+
+@example("1/0 - 1/0", 7)
+@given(st.sampled_from(UNDEFINED), st.integers(-20, 20))
+def test_an_undefined_form_is_no_number(form: str, n: int) -> None:
+    _rejects(_boxed(f"{n} + {form}"), str(n))
+
+
+@st.composite
+def shapes_with_arithmetic(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(gold, the literal answer, the answer with one entry left as unevaluated arithmetic)."""
+    vals = draw(st.lists(st.integers(1, 500), min_size=2, max_size=4))
+    k = draw(st.integers(0, len(vals) - 1))
+    v = vals[k]
+    op = draw(st.sampled_from(["+", "*", "-"]))
+    if op == "+":
+        p = draw(st.integers(1, max(1, v - 1)))
+        expr = f"{p}+{v - p}" if v > 1 else "0+1"
+    elif op == "-":
+        p = draw(st.integers(1, 100))
+        expr = f"{v + p}-{p}"
+    else:
+        divs = [d for d in range(2, v) if v % d == 0]
+        expr = f"{divs[0]} \\cdot {v // divs[0]}" if divs else f"{v}+0"
+    shape = draw(st.sampled_from(["tuple", "named", "list", "or", "set"]))
+    lit = [str(x) for x in vals]
+    hack = lit[:k] + [expr] + lit[k + 1 :]
+    if shape == "tuple":
+        return f"({', '.join(lit)})", f"({', '.join(lit)})", f"({', '.join(hack)})"
+    if shape == "named":
+        names = "abcd"[: len(vals)]
+        return (
+            f"({', '.join(lit)})",
+            f"({', '.join(names)}) = ({', '.join(lit)})",
+            f"({', '.join(names)}) = ({', '.join(hack)})",
+        )
+    if shape == "list":
+        return ", ".join(lit), ", ".join(lit), ", ".join(hack)
+    if shape == "or":
+        return ", ".join(lit), " \\text{ or } ".join(lit), " \\text{ or } ".join(hack)
+    return (
+        "\\{" + ", ".join(lit) + "\\}",
+        "\\{" + ", ".join(lit) + "\\}",
+        "\\{" + ", ".join(hack) + "\\}",
+    )
+
+
+@example(("(3, 68)", "(x, y) = (3, 68)", "(x, y) = (3, 23+45)"))
+@example(("1, 2", "1 \\text{ or } 2", "1 \\text{ or } 1+1"))
+@given(shapes_with_arithmetic())
+def test_unevaluated_arithmetic_inside_shapes_under_literal(s: tuple[str, str, str]) -> None:
+    gold, literal, hack = s
+    _rejects(_boxed(hack), gold, "literal")
+
+
+@given(shapes_with_arithmetic())
+def test_literal_shapes_verify_under_literal(s: tuple[str, str, str]) -> None:
+    """The counterpart: the same shape written with number literals verifies."""
+    gold, literal, _hack = s
+    _accepts(_boxed(literal), gold, "literal")
+
+
+FILLER = st.sampled_from(
+    ["Let me think.", "We compute 2+2 carefully.", "Hmm, wait.", "So the sum is", "Check: 5*5=25."]
+)
+
+
+@example(68, "Let me think.", "Hmm, wait.")
+@given(st.integers(0, 10**6), FILLER, FILLER)
+def test_a_second_unclosed_think_hides_its_answer(n: int, a: str, b: str) -> None:
+    """After a second, unclosed ``<think>`` the model is still reasoning: no final answer."""
+    for resp in (
+        f"<think>{a}</think> {b} <think> so \\boxed{{{n}}}",
+        f"<think>{a}</think><think>{b} \\boxed{{{n}}}",
+        f"<think>{a}</think> The answer follows. <think>\n{b}\nFinal: $\\boxed{{{n}}}$",
+    ):
+        _rejects(resp, str(n))
+
+
+@st.composite
+def pi_expressions(draw: st.DrawFn) -> str:
+    k = draw(st.integers(1, 12))
+    m = draw(st.integers(1, 12))
+    assume(Fraction(k, m).denominator != 1 or k == 1)
+    kpi = "\\pi" if k == 1 else f"{k}\\pi"
+    return draw(st.sampled_from([f"\\frac{{{kpi}}}{{{m}}}" if m > 1 else kpi, kpi]))
+
+
+@example("\\frac{\\pi}{2}", "^\\circ")
+@given(pi_expressions(), st.sampled_from(["^\\circ", "^{\\circ}", "°"]))
+def test_a_degree_sign_is_not_dropped_inside_expressions(expr: str, deg: str) -> None:
+    """``\\frac{\\pi}{2}^\\circ`` (pi/2 degrees) is not ``\\frac{\\pi}{2}`` (radians)."""
+    _rejects(_boxed(f"{expr}{deg}"), expr)
+
+
+# ================================================================ equal renderings (must verify)
+
+
+def _group(n: int, sep: str) -> str:
+    return f"{n:,}".replace(",", sep)
+
+
+@example(7425000, ",")
+@example(11111111100, ",\\! ")
+@given(st.integers(1000, 10**10), st.sampled_from([",", "{,}", ",\\!", ",\\! ", "\\,"]))
+def test_thousands_separators_verify(n: int, sep: str) -> None:
+    _accepts(_boxed(_group(n, sep)), str(n))
+
+
+@example(1000)
+@given(st.integers(1000, 999999))
+def test_a_space_as_thousands_separator_verifies(n: int) -> None:
+    """``1 000``: a space followed by exactly three digits groups thousands."""
+    _accepts(_boxed(_group(n, " ")), str(n))
+
+
+@given(st.integers(1, 10**6), st.sampled_from(["\\$", "\\$ "]), st.integers(0, 99))
+def test_currency_with_separators_verifies(n: int, cur: str, cents: int) -> None:
+    _accepts(_boxed(f"{cur}{_group(n, ',')}.{cents:02d}"), f"{n}.{cents:02d}")
+
+
+@given(st.integers(1, 10**4), st.integers(2, 10**3))
+def test_fraction_macros_verify(a: int, b: int) -> None:
+    gold = f"\\frac{{{a}}}{{{b}}}"
+    for resp in (
+        f"\\dfrac{{{a}}}{{{b}}}",
+        f"\\tfrac{{{a}}}{{{b}}}",
+        f"{a}/{b}",
+        f"-\\dfrac{{-{a}}}{{{b}}}",
+    ):
+        _accepts(_boxed(resp), gold)
+
+
+@given(st.integers(1, 9999), st.integers(1, 99))
+def test_decimal_forms_verify(whole: int, digits: int) -> None:
+    d = f"{digits:02d}".rstrip("0") or "0"
+    _accepts(_boxed(f".{d}"), f"0.{d}")
+    _accepts(_boxed(f"{whole}.0"), str(whole))
+    _accepts(_boxed(f"{whole}.{d}0"), f"{whole}.{d}")
+
+
+UNITS = [
+    "\\text{ cm}",
+    "\\text{ units}",
+    "\\text{ inches}",
+    "\\mbox{ cm}^2",
+    "\\text{ dollars}",
+    " \\text{m}",
+]
+
+
+@given(st.integers(0, 10**6), st.sampled_from(UNITS))
+def test_a_unit_after_a_number_verifies(n: int, unit: str) -> None:
+    _accepts(_boxed(f"{n}{unit}"), str(n))
+
+
+@example(28)
+@given(st.integers(0, 100))
+def test_percent_renderings_verify(n: int) -> None:
+    gold = f"{n}\\%"
+    for resp in (f"{n}\\%", f"{n} \\%", f"{n}\\text{{ percent}}", f"{n} \\text{{percent}}"):
+        _accepts(_boxed(resp), gold)
+
+
+@given(
+    st.integers(-(10**6), 10**6),
+    st.sampled_from(["\\text{{{}}}", "\\mathrm{{{}}}", "\\textbf{{{}}}", "{{{}}}"]),
+)
+def test_text_wrappers_around_numbers_verify(n: int, wrap: str) -> None:
+    _accepts(_boxed(wrap.format(n)), str(n))
+
+
+@given(
+    st.sampled_from(NAMES),
+    st.sampled_from(["{}", "\\textbf{{{}}}", "\\mathrm{{{}}}", "\\text{{ {} }}"]),
+)
+def test_word_answer_wrappers_verify(word: str, wrap: str) -> None:
+    _accepts(_boxed(wrap.format(word)), f"\\text{{{word}}}")
+
+
+@given(
+    st.sampled_from(LETTERS),
+    st.sampled_from(["({})", "\\text{{({})}}", "\\textbf{{({})}}", "{}", "\\text{{{}}}"]),
+)
+def test_one_choice_letter_verifies(letter: str, style: str) -> None:
+    _accepts(_boxed(style.format(letter)), f"\\text{{({letter})}}")
+
+
+@st.composite
+def intervals(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(gold, an equal rendering, a near miss with one end's type swapped)."""
+    a = draw(st.integers(-100, 100))
+    b = draw(st.integers(a + 1, a + 200))
+    lo, hi = draw(st.sampled_from("([")), draw(st.sampled_from(")]"))
+    inf = draw(st.sampled_from(["", "lo", "hi"]))
+    la = "-\\infty" if inf == "lo" else str(a)
+    hb = "\\infty" if inf == "hi" else str(b)
+    lo = "(" if inf == "lo" else lo
+    hi = ")" if inf == "hi" else hi
+    gold = f"{lo}{la},{hb}{hi}"
+    equal = f"\\left{lo} {la}, {'+' if inf == 'hi' else ''}{hb} \\right{hi}"
+    flip = {"(": "[", "[": "(", ")": "]", "]": ")"}
+    miss = f"{lo}{la},{hb}{flip[hi]}" if inf != "hi" else f"{flip[lo]}{la},{hb}{hi}"
+    return gold, equal, miss
+
+
+@given(intervals())
+def test_interval_renderings_verify_and_swapped_ends_do_not(iv: tuple[str, str, str]) -> None:
+    gold, equal, miss = iv
+    _accepts(_boxed(equal), gold)
+    _rejects(_boxed(miss), gold)
+
+
+@given(st.integers(-50, 50), st.integers(1, 30), st.sampled_from([2, 3, 5, 6, 7, 10, 11]))
+def test_commuted_sums_and_products_verify(a: int, k: int, m: int) -> None:
+    assume(a != 0)
+    gold = f"{a} + {k}\\sqrt{{{m}}}" if a > 0 else f"{a} + {k}\\sqrt{{{m}}}"
+    sign = "+" if a > 0 else "-"
+    _accepts(_boxed(f"{k}\\sqrt{{{m}}} {sign} {abs(a)}"), gold)
+    _accepts(_boxed(f"\\sqrt{{{m}}} \\cdot {k} {sign} {abs(a)}"), gold)
+    _accepts(_boxed(f"\\sqrt{{{m}}} \\cdot {k}"), f"{k}\\sqrt{{{m}}}")
+
+
+@given(st.integers(1, 50), st.integers(1, 50), st.integers(1, 50))
+def test_commuted_polynomials_verify(a: int, b: int, c: int) -> None:
+    gold = f"{a}x^2 + {b}x + {c}"
+    _accepts(_boxed(f"{c} + {b}x + {a}x^2"), gold)
+    _rejects(_boxed(f"{c} + {b}x - {a}x^2"), gold)
+
+
+@given(st.integers(2, 30))
+def test_unicode_root_verifies_as_the_root_of_all_its_digits(k: int) -> None:
+    """``√{k*k}`` written without braces is k."""
+    _accepts(_boxed(f"√{k * k}"), str(k))
+
+
+@given(subscripted())
+def test_subscript_braces_verify(bs: tuple[str, str]) -> None:
+    _base, sub = bs
+    body = sub.split("_", 1)[1]
+    alt = sub.split("_", 1)[0] + "_" + (body if body.startswith("{") else "{" + body + "}")
+    _accepts(_boxed(alt), sub)
+
+
+@given(st.integers(1, 359), st.sampled_from(["^\\circ", "^{\\circ}", "\\text{ degrees}", ""]))
+def test_degree_renderings_of_a_degree_gold_verify(n: int, deg: str) -> None:
+    _accepts(_boxed(f"{n}{deg}"), f"{n}^\\circ")
+
+
+# ================================================================ near misses (must not verify)
+
+
+@given(st.integers(-(10**6), 10**6), st.sampled_from([-1, 1]))
+def test_off_by_one_is_rejected_in_any_rendering(n: int, d: int) -> None:
+    for resp in (str(n + d), f"{n + d}.0", f"\\text{{{n + d}}}"):
+        _rejects(_boxed(resp), str(n))
+    if abs(n + d) >= 1000:
+        _rejects(_boxed(_group(n + d, ",")), str(n))
+
+
+@given(st.integers(1, 10**6))
+def test_wrong_sign_is_rejected(n: int) -> None:
+    _rejects(_boxed(str(-n)), str(n))
+    _rejects(_boxed(f"-\\frac{{{n}}}{{7}}"), f"\\frac{{{n}}}{{7}}")
+
+
+@given(st.lists(st.integers(-100, 100), min_size=2, max_size=5, unique=True), st.integers(101, 200))
+def test_an_extra_element_is_rejected(vals: list[int], extra: int) -> None:
+    gold = ", ".join(map(str, vals))
+    _rejects(_boxed(gold + f", {extra}"), gold)
+    _rejects(_boxed(f"({gold}, {extra})"), f"({gold})")
