@@ -55,7 +55,7 @@ OUT = ROOT / "data" / "external_corpus.jsonl"
 OUT_EXCLUDED = ROOT / "data" / "external_corpus_excluded.jsonl"
 MIRRORS = Path("/work/.mirror")
 M5_CAP_DEFAULT = 150  # MATH-500 renderings per category at most
-M5_CAP = {"m5_near_miss": 450}
+M5_CAP = {"m5_near_miss": 450, "m5_unboxed": 200}
 
 MV_FILES = (
     "tests/test_all.py",
@@ -506,6 +506,22 @@ TEXT_RE = re.compile(r"^\\text\{([^{}]+)\}$")
 KROOT_RE = re.compile(r"^(\d+)\s*(\\sqrt\{?\d+\}?|\\pi)$")
 BASE_RE = re.compile(r"_\{?\d+\}?$")
 SEP_INT_RE = re.compile(r"^(\\\$)?(\d{1,3}(?:,(?:\\!)?\s?\d{3})+)$")
+UNIT_GOLD_RE = re.compile(r"^(.+?)\s*\\(?:text|mbox|textnormal)\{\s*([a-z ]+?)\s*\}(\^2)?$")
+UNIT_SYNONYMS = {
+    "inches": ["in", "inch"],
+    "cm": ["centimeters"],
+    "cents": ["cent"],
+    "degrees": ["degree"],
+}
+HEDGES = [
+    "{n} \\text{{ or }} {m}",
+    "{n} \\text{{ is not the answer}}",
+    "\\text{{at least }} {n}",
+    "{n} \\pm 1",
+    "\\text{{not }} {n}",
+    "{n} \\text{{ or more}}",
+    "{n}, {m}",
+]
 CHOICE_RE = re.compile(r"^\\text\{\(([A-E])\)\}$|^\(([A-E])\)$")
 
 
@@ -599,6 +615,25 @@ def renderings(gold: str, problem: str) -> list[tuple[str, bool, str, str]]:
     def neg(a, cat, note):
         out.append((a, False, cat, note))
 
+    m = UNIT_GOLD_RE.match(g)
+    if m:  # a gold with a unit: the bare value, and the unit in other words
+        val, unit, sq = m.group(1).strip(), m.group(2).strip(), m.group(3) or ""
+        pos(val, "m5_unit_golds", "the value without the gold's unit")
+        for alt in UNIT_SYNONYMS.get(unit, []):
+            pos(f"{val}\\text{{ {alt}}}{sq}", "m5_unit_golds", f"the unit written as {alt}")
+        if unit == "degrees":
+            pos(val + "^\\circ", "m5_unit_golds", "degrees as ^\\circ")
+        if INT_RE.match(val) or DEC_RE.match(val):
+            off = str(Fraction(val) + 1) if INT_RE.match(val) else str(float(val) + 1)
+            neg(f"{off}\\text{{ {unit}}}{sq}", "m5_near_miss", "off by one, same unit")
+        elif FRAC_RE.match(val):
+            fm = FRAC_RE.match(val)
+            neg(
+                f"\\frac{{{int(fm.group(2)) + 1}}}{{{fm.group(3)}}}\\text{{ {unit}}}",
+                "m5_near_miss",
+                "numerator off by one, same unit",
+            )
+        return out
     m = SEP_INT_RE.match(g)
     if m:  # a gold written with thousands separators (10,\!080): its plain digits must verify
         n = int(re.sub(r"\D", "", m.group(2)))
@@ -629,6 +664,8 @@ def renderings(gold: str, problem: str) -> list[tuple[str, bool, str, str]]:
         )
         if "cm" in problem or "centimeter" in problem:
             pos(f"{n}\\text{{ cm}}", "m5_units", "a cm unit from the problem")
+        for h in HEDGES:
+            neg(h.format(n=n, m=n + 1), "m5_hedges", "a hedge around the right number")
         neg(str(n + 1), "m5_near_miss", "off by one (+1)")
         neg(str(n - 1), "m5_near_miss", "off by one (-1)")
         if n != 0:
@@ -745,6 +782,42 @@ def renderings(gold: str, problem: str) -> list[tuple[str, bool, str, str]]:
             )
             if "\\infty" in b and "+" not in b:
                 pos(f"{s[0]}{a}, +\\infty{s[-1]}", "m5_intervals", "+\\infty")
+            le = {"(": "<", "[": "\\le", ")": "<", "]": "\\le"}
+            if "\\infty" not in a and "\\infty" not in b:
+                pos(
+                    f"{a} {le[s[0]]} x {le[s[-1]]} {b}",
+                    "m5_relations",
+                    "the interval as an inequality",
+                )
+                pos(f"x \\in {s}", "m5_relations", "x \\in the interval")
+                wrong = "\\le" if s[0] == "(" else "<"
+                neg(
+                    f"{a} {wrong} x {le[s[-1]]} {b}",
+                    "m5_near_miss",
+                    "an inequality with one end wrong",
+                )
+            elif "\\infty" in b and "\\infty" not in a:
+                pos(
+                    "x " + (">" if s[0] == "(" else "\\ge") + f" {a}",
+                    "m5_relations",
+                    "a ray as an inequality",
+                )
+                neg(
+                    "x " + ("\\ge" if s[0] == "(" else ">") + f" {a}",
+                    "m5_near_miss",
+                    "a ray with its end wrong",
+                )
+            elif "\\infty" in a and "\\infty" not in b:
+                pos(
+                    "x " + ("<" if s[-1] == ")" else "\\le") + f" {b}",
+                    "m5_relations",
+                    "a ray as an inequality",
+                )
+                neg(
+                    "x " + (">" if s[-1] == ")" else "\\ge") + f" {b}",
+                    "m5_near_miss",
+                    "the opposite ray",
+                )
             flip = {"(": "[", "[": "(", ")": "]", "]": ")"}
             if "\\infty" not in a and "\\infty" not in b:
                 neg(
@@ -759,6 +832,21 @@ def renderings(gold: str, problem: str) -> list[tuple[str, bool, str, str]]:
         elif kind == "interval":
             pos(s.replace("\\cup", " \\cup "), "m5_intervals", "spaces around \\cup")
             parts = [p.strip() for p in s.split("\\cup")]
+            ends = [_split_top(p[1:-1], ",") for p in parts]
+            if (
+                len(parts) == 2
+                and parts[0].startswith("(-\\infty")
+                and parts[1].endswith("\\infty)")
+                and parts[0][-1] == ")"
+                and parts[1][0] == "("
+            ):
+                lo, hi = ends[0][1].strip(), ends[1][0].strip()
+                pos(
+                    f"x < {lo} \\text{{ or }} x > {hi}",
+                    "m5_relations",
+                    "a union of rays as an or-relation",
+                )
+                neg(f"x > {lo} \\text{{ or }} x < {hi}", "m5_near_miss", "the complementary rays")
             if len(parts) == 2:
                 pos(f"{parts[1]} \\cup {parts[0]}", "m5_intervals", "a commuted union")
                 neg(parts[0], "m5_near_miss", "one part of a union")
@@ -824,6 +912,27 @@ def math500_cases(data: Path) -> list[dict]:
                     category=cat,
                     expected=expected,
                     response=f"Therefore, the final answer is $\\boxed{{{ans}}}$.",
+                    gold=r["answer"],
+                    note=note,
+                )
+            )
+    # unboxed final answers in eval mode (the harness-style "Final Answer: ..." line)
+    for k, r in enumerate(rows):
+        rend = renderings(r["answer"], r["problem"])
+        misses = [a for a, e, cat, _n in rend if not e and cat == "m5_near_miss"]
+        for ans, expected, note in [(r["answer"], True, "the gold itself, unboxed")] + [
+            (a, False, "a near miss, unboxed") for a in misses[:1]
+        ]:
+            out.append(
+                _case(
+                    source="math500-renderings",
+                    source_file=rel,
+                    source_line=k + 1,
+                    source_commit=r["unique_id"],
+                    category="m5_unboxed",
+                    expected=expected,
+                    response=f"So we are done. Final Answer: The final answer is ${ans}$. "
+                    "I hope it is correct.",
                     gold=r["answer"],
                     note=note,
                 )

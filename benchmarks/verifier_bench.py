@@ -19,7 +19,8 @@ within 6 s (the fresh process also says whether the verdict is the same cold as 
 Our verifier gets each case's ``mode`` and, when its ``verify`` accepts it (the signature is
 inspected), ``answer_policy``: the case's own field (external cases: ``closed_form``, they are
 dataset-style), else ``literal`` for the own corpus' procedural-arithmetic hacks
-(``adv_unevaluated_arithmetic``) and ``closed_form`` for the rest. Math-Verify runs its documented
+(``adv_unevaluated_arithmetic``, and the handwritten negatives whose note says "unevaluated" or
+"restated instead of solved") and ``closed_form`` for the rest. Math-Verify runs its documented
 API: ``verify(parse("$" + gold + "$"), parse(response))`` (``parse("\\boxed{gold}")`` when the first
 parse finds nothing); it has no strict mode and reads unboxed answers everywhere.
 
@@ -61,13 +62,18 @@ SUSPECT_S = 0.5  # cases of ours slower than this in the run are re-checked in a
 STALL_S = 60.0  # a worker silent for this long on one case: the case is recorded as hung
 ENGINES = ("ours", "math_verify")
 LABELS = {"ours": "rlsp_verifiers", "math_verify": "Math-Verify"}
-OWN_LITERAL = {"adv_unevaluated_arithmetic"}  # own categories scored with answer_policy="literal"
+# own-corpus cases whose label rests on the literal policy (a number literal is required): the
+# procedural-arithmetic hacks, and the handwritten negatives whose note says so
+OWN_LITERAL = {"adv_unevaluated_arithmetic"}
+OWN_LITERAL_NOTES = ("unevaluated", "restated instead of solved")
 
 
 def _policy(c: dict) -> str:
     if c.get("answer_policy"):
         return c["answer_policy"]
-    return "literal" if c["category"] in OWN_LITERAL else "closed_form"
+    if c["category"] in OWN_LITERAL or any(w in c.get("note", "") for w in OWN_LITERAL_NOTES):
+        return "literal"
+    return "closed_form"
 
 
 # ---------------------------------------------------------------- workers (one process each)
