@@ -14,7 +14,7 @@ See ``docs/verifier.md`` for every reading chosen where two are defensible.
 
 from .api import ANSWER_POLICIES, MODES, is_equivalent, verify
 from .extract import Reading, extract_answer, read_response
-from .pool import VerifierPool, verify_many
+from .pool import VerifierPool, verify_bounded, verify_many
 from .verdict import REASONS, STAGES, Verdict
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "is_equivalent",
     "read_response",
     "verify",
+    "verify_bounded",
     "verify_many",
 ]

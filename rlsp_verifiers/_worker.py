@@ -1,7 +1,7 @@
 """The worker process of :class:`rlsp_verifiers.VerifierPool` (JSON lines on stdin/stdout).
 
 Protocol: it prints ``{"ready": true}`` once imported; for each request line
-``{"id", "r", "g", "m", "t"}`` it prints ``{"ack": id}`` when it starts the item and
+``{"id", "r", "g", "m", "t", "p"}`` (``p``: the answer policy) it prints ``{"ack": id}`` when it starts the item and
 ``{"id": id, "v": verdict}`` when done. It exits at end of input.
 
 Test-only hooks (active only with ``RLSP_VERIFIERS_TEST_HOOKS=1`` in the worker's environment):
@@ -42,7 +42,13 @@ def main() -> int:
         out.flush()
         try:
             _hook(req["r"])
-            v = verify(req["r"], req["g"], mode=req.get("m", "strict"), timeout_s=req.get("t"))
+            v = verify(
+                req["r"],
+                req["g"],
+                mode=req.get("m", "strict"),
+                timeout_s=req.get("t"),
+                answer_policy=req.get("p", "closed_form"),
+            )
         except Exception:  # noqa: BLE001 - report, keep serving
             v = Verdict(False, None, "internal_error", "input")
         out.write(json.dumps({"id": idx, "v": v.to_dict()}) + "\n")

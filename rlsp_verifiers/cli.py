@@ -17,6 +17,7 @@ HELP = "check model answers against gold answers (one pair, or a JSONL file)"
 EXAMPLES = r"""examples:
   rlsp verify --response 'so the answer is \boxed{\frac{1}{2}}' --gold '0.5'
   rlsp verify --response 'Final Answer: The final answer is 34.' --gold 34 --mode eval
+  rlsp verify --response '\boxed{23 + 45}' --gold 68 --answer-policy literal   # unevaluated
   rlsp verify --input pairs.jsonl --output verdicts.jsonl --workers 2 --timeout-s 5
       # each input line: {"response": ..., "gold": ...} (other fields are kept);
       # each output line adds "verdict": {correct, extracted, reason, stage}
@@ -36,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", help="the gold answer")
     p.add_argument(
         "--mode", choices=("strict", "eval"), default="strict", help="strict (RL) or eval"
+    )
+    p.add_argument(
+        "--answer-policy",
+        choices=("closed_form", "literal"),
+        default="closed_form",
+        help="closed_form: any exact closed form (10^6 for 1000000); literal: a plain-number "
+        "gold needs a number literal (23+45 for 68 is 'unevaluated')",
     )
     p.add_argument("--input", type=Path, help="JSONL file of {response, gold} objects")
     p.add_argument("--output", type=Path, help="JSONL file to write (default: stdout)")
@@ -102,7 +110,12 @@ def _run_file(args: argparse.Namespace) -> int:
         return _err("--timeout-s must be positive")
     with (
         tqdm(total=len(pairs), desc="verify", unit="item", file=sys.stderr) as bar,
-        VerifierPool(workers=args.workers, timeout_s=args.timeout_s, mode=args.mode) as pool,
+        VerifierPool(
+            workers=args.workers,
+            timeout_s=args.timeout_s,
+            mode=args.mode,
+            answer_policy=args.answer_policy,
+        ) as pool,
     ):
         verdicts = pool.map(pairs, progress=bar.update) if pairs else []
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
@@ -128,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         return _err("give --response and --gold, or --input (see --help)")
     from .api import verify
 
-    v = verify(args.response, args.gold, mode=args.mode, timeout_s=args.timeout_s)
+    v = verify(
+        args.response,
+        args.gold,
+        mode=args.mode,
+        timeout_s=args.timeout_s,
+        answer_policy=args.answer_policy,
+    )
     if args.json:
         print(json.dumps(v.to_dict(), ensure_ascii=False))
     else:

@@ -17,6 +17,7 @@ from sympy import Expr, Integer, S, Symbol, oo
 
 from .normalize import check_input, comparison_key, normalize, split_percent
 from .parse import (
+    MAX_LOG_MAGNITUDE,
     Answers,
     Lit,
     Matrix,
@@ -28,7 +29,9 @@ from .parse import (
     SetV,
     Text,
     TooLarge,
+    Undefined,
     Union,
+    _log_magnitude,
     is_mathy_i,
     iter_exprs,
     parse,
@@ -133,45 +136,6 @@ def _small(e: Expr) -> bool:
         if ex.is_Integer and abs(int(ex)) > 64 and not p.base.is_Rational:
             return False
     return _expansion_size(e) <= MAX_EXPANDED_TERMS
-
-
-#: Largest |log| of any intermediate value that numeric evaluation will attempt (e^1e4).
-MAX_LOG_MAGNITUDE = 1e4
-
-
-def _log_magnitude(e: Expr) -> float:
-    """A float estimate of ``log|e|`` computed without evaluating ``e`` (inf when it explodes).
-
-    Guards ``evalf``: ``e^{e^{y^{64}}}`` at ``y = 2`` would make mpmath compute e to ~10^19 digits.
-    """
-    if e.is_Integer or e.is_Rational:
-        p, q = abs(int(e.p)), int(e.q)
-        if p == 0:
-            return -math.inf
-        return (p.bit_length() - q.bit_length()) * math.log(2)
-    if e.is_number and e.is_Atom:  # pi, E, I, Float
-        return 1.2
-    if e.is_Atom:
-        return 0.0
-    if isinstance(e, sympy.Add):
-        return max((_log_magnitude(a) for a in e.args), default=0.0) + math.log(len(e.args))
-    if isinstance(e, sympy.Mul):
-        return sum(max(_log_magnitude(a), -1e9) for a in e.args)
-    if isinstance(e, sympy.Pow):
-        lb, le = _log_magnitude(e.base), _log_magnitude(e.exp)
-        if le > 50:
-            return math.inf
-        return abs(lb) * math.exp(le) if math.isfinite(lb) else lb
-    if isinstance(e, sympy.exp):
-        la = _log_magnitude(e.args[0])
-        return math.exp(la) if la < 50 else math.inf
-    worst = max((_log_magnitude(a) for a in e.args), default=0.0)
-    if isinstance(e, (sympy.sinh, sympy.cosh)):  # grow like exp
-        return math.exp(worst) if worst < 50 else math.inf
-    if isinstance(e, (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)):
-        # bounded values, but the argument reduction needs about log10|x| extra digits
-        return 0.0 if worst < 2000 else math.inf
-    return worst
 
 
 def _n(e: Expr, dps: int) -> complex | None:
@@ -824,6 +788,8 @@ def compare_answers(
     deadline.check()
     try:
         araw = parse(na2, deadline)
+    except Undefined:
+        return Decision(False, "undefined", "numeric")
     except ParseError:
         return Decision(False, "unparseable", "string")
     deadline.check()

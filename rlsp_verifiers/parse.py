@@ -51,6 +51,7 @@ __all__ = [
     "SetV",
     "Text",
     "TooLarge",
+    "Undefined",
     "Union",
     "parse",
     "plain",
@@ -68,6 +69,10 @@ MAX_ITEMS = 64
 
 class ParseError(ValueError):
     """The text is not math this parser reads."""
+
+
+class Undefined(ParseError):
+    """The text denotes an undefined value (a division by zero, ``\\infty^0``)."""
 
 
 class TooLarge(ValueError):
@@ -205,6 +210,65 @@ def _bits(x: sympy.Rational) -> float:
     return max(abs(int(x.p)).bit_length(), abs(int(x.q)).bit_length())
 
 
+#: Largest |log| of any intermediate value that numeric evaluation will attempt (e^1e4).
+MAX_LOG_MAGNITUDE = 1e4
+
+
+def _log_magnitude(e: Expr) -> float:
+    """A float estimate of ``log|e|`` computed without evaluating ``e`` (inf when it explodes).
+
+    Guards ``evalf``: ``e^{e^{y^{64}}}`` at ``y = 2`` would make mpmath compute e to ~10^19 digits.
+    """
+    if e.is_Integer or e.is_Rational:
+        p, q = abs(int(e.p)), int(e.q)
+        if p == 0:
+            return -math.inf
+        return (p.bit_length() - q.bit_length()) * math.log(2)
+    if e.is_number and e.is_Atom:  # pi, E, I, Float
+        return 1.2
+    if e.is_Atom:
+        return 0.0
+    if isinstance(e, sympy.Add):
+        return max((_log_magnitude(a) for a in e.args), default=0.0) + math.log(len(e.args))
+    if isinstance(e, sympy.Mul):
+        return sum(max(_log_magnitude(a), -1e9) for a in e.args)
+    if isinstance(e, sympy.Pow):
+        lb, le = _log_magnitude(e.base), _log_magnitude(e.exp)
+        if le > 50:
+            return math.inf
+        return abs(lb) * math.exp(le) if math.isfinite(lb) else lb
+    if isinstance(e, sympy.exp):
+        la = _log_magnitude(e.args[0])
+        return math.exp(la) if la < 50 else math.inf
+    worst = max((_log_magnitude(a) for a in e.args), default=0.0)
+    if isinstance(e, (sympy.sinh, sympy.cosh)):  # grow like exp
+        return math.exp(worst) if worst < 50 else math.inf
+    if isinstance(e, (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)):
+        # bounded values, but the argument reduction needs about log10|x| extra digits
+        return 0.0 if worst < 2000 else math.inf
+    return worst
+
+
+#: Largest |log| of a non-rational value that floor/ceiling will evaluate (about 100 digits).
+MAX_FLOOR_LOG = 230.0
+
+
+def _coef_bits(b: Expr) -> float:
+    """Bits of the numbers sympy builds when ``b`` is raised to an integer power.
+
+    sympy distributes integer powers over products and multiplies exponents of numeric
+    powers: ``(10^{8000}x)^{10000}`` becomes ``10^{80000000} x^{10000}`` at construction. A
+    sum raised to a power stays unexpanded, so it counts 0 here (its size is bounded elsewhere).
+    """
+    if b.is_Rational:
+        return float(max(abs(int(b.p)).bit_length(), int(b.q).bit_length()))
+    if isinstance(b, sympy.Mul):
+        return sum(_coef_bits(a) for a in b.args)
+    if isinstance(b, sympy.Pow) and b.exp.is_Rational:
+        return _coef_bits(b.base) * abs(float(b.exp))
+    return 0.0
+
+
 def safe_pow(b: Expr, e: Expr) -> Expr:
     """``b ** e`` with bounded evaluation.
 
@@ -225,10 +289,12 @@ def safe_pow(b: Expr, e: Expr) -> Expr:
                 pass
             elif abs(e.p) * _bits(b) * 0.30103 / e.q > MAX_DIGITS:
                 raise TooLarge("power too large")
-        elif b.is_number and abs(e.p) > MAX_EXPONENT:
-            raise TooLarge("exponent too large")
         elif abs(e.p) > MAX_EXPONENT:
             raise TooLarge("exponent too large")
+        elif _coef_bits(b) * abs(e.p) * 0.30103 / e.q > MAX_DIGITS:
+            raise TooLarge("power too large")  # (10^{8000}x)^{10000}: checked before sympy
+        elif b.is_number and not b.is_Rational and _log_magnitude(b) * abs(e.p) / e.q > 1e5:
+            raise TooLarge("power too large")
     elif e.is_number:
         # irrational exponent: keep it symbolic unless its size is absurd
         try:
@@ -238,10 +304,10 @@ def safe_pow(b: Expr, e: Expr) -> Expr:
         if approx > MAX_EXPONENT:
             raise TooLarge("exponent too large")
     if b == 0 and e.is_number and (e.is_negative or e == 0):
-        raise ParseError("undefined power")
+        raise Undefined("undefined power")
     if b.has(oo, -oo, S.ComplexInfinity) or e.has(oo, -oo, S.ComplexInfinity):
         # \infty^0, 1^\infty, 2^\infty: undefined or not a value; never simplified away
-        raise ParseError("a power involving infinity")
+        raise Undefined("a power involving infinity")
     return _check_number(sympy.Pow(b, e))
 
 
@@ -262,9 +328,27 @@ def _add(a: Expr, b: Expr) -> Expr:
     return _check_number(sympy.Add(a, b))
 
 
+def _is_hidden_zero(b: Expr) -> bool:
+    """Whether a constant denominator that is not a literal zero evaluates to zero.
+
+    Checked before the division is built, so ``\\frac{1}{d} - \\frac{1}{d}`` with a hidden
+    ``d = 0`` is noticed before sympy cancels it. A constant within 10^-40 of zero counts as zero.
+    """
+    if b.is_Rational or b.free_symbols or not b.is_number:
+        return False
+    if _log_magnitude(b) > 1e4:
+        return False
+    try:
+        v = b.evalf(50, maxn=100)
+        re_, im_ = v.as_real_imag()
+        return bool(abs(re_) + abs(im_) < sympy.Float("1e-40", 50))
+    except Exception:  # noqa: BLE001 - not a plain number
+        return False
+
+
 def _div(a: Expr, b: Expr) -> Expr:
-    if b == 0:
-        raise ParseError("division by zero")
+    if b == 0 or _is_hidden_zero(b):
+        raise Undefined("division by zero")
     return _check_number(sympy.Mul(a, sympy.Pow(b, -1)))
 
 
@@ -1181,6 +1265,9 @@ class _Parser:
         if name in ("lfloor", "lceil"):
             inner = _as_expr(self.parse_sum())
             self.expect("cmd", "rfloor" if name == "lfloor" else "rceil")
+            if not inner.is_Rational and _log_magnitude(inner) > MAX_FLOOR_LOG:
+                # sympy evaluates floor(x) to every digit of x: \lfloor (2+\sqrt3)^{5000}\rfloor
+                raise TooLarge("floor of a huge value")
             return floor(inner) if name == "lfloor" else ceiling(inner)
         if name == "|":
             inner = _as_expr(self.parse_sum())

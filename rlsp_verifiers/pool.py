@@ -21,10 +21,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .api import MODES, verify
+from .api import ANSWER_POLICIES, MODES, verify
 from .verdict import Verdict
 
-__all__ = ["VerifierPool", "verify_many"]
+__all__ = ["VerifierPool", "verify_bounded", "verify_many"]
 
 #: Seconds a worker may take to start (import sympy) before it counts as broken.
 STARTUP_TIMEOUT_S = 120.0
@@ -55,8 +55,12 @@ class _Worker:
         self.acked_at: float | None = None
         self.sent_at: float | None = None
 
-    def send(self, idx: int, response: str, gold: str, mode: str, timeout_s: float) -> None:
-        msg = json.dumps({"id": idx, "r": response, "g": gold, "m": mode, "t": timeout_s})
+    def send(
+        self, idx: int, response: str, gold: str, mode: str, timeout_s: float, policy: str
+    ) -> None:
+        msg = json.dumps(
+            {"id": idx, "r": response, "g": gold, "m": mode, "t": timeout_s, "p": policy}
+        )
         assert self.proc.stdin is not None
         self.proc.stdin.write(msg.encode() + b"\n")
         self.proc.stdin.flush()
@@ -116,6 +120,7 @@ class VerifierPool:
         workers: number of processes (default: the CPU count, at most 8).
         timeout_s: per-item budget in seconds; starts inside the worker.
         mode: ``"strict"`` or ``"eval"`` (see :func:`rlsp_verifiers.verify`).
+        answer_policy: ``"closed_form"`` or ``"literal"`` (see :func:`rlsp_verifiers.verify`).
 
     Example:
         >>> with VerifierPool(workers=1, timeout_s=5) as pool:
@@ -123,9 +128,19 @@ class VerifierPool:
         [True, False]
     """
 
-    def __init__(self, workers: int | None = None, timeout_s: float = 5.0, mode: str = "strict"):
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout_s: float = 5.0,
+        mode: str = "strict",
+        answer_policy: str = "closed_form",
+    ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if answer_policy not in ANSWER_POLICIES:
+            raise ValueError(
+                f"answer_policy must be one of {ANSWER_POLICIES}, got {answer_policy!r}"
+            )
         if workers is None:
             workers = min(os.cpu_count() or 1, 8)
         if not isinstance(workers, int) or workers < 1:
@@ -135,6 +150,7 @@ class VerifierPool:
         self.n = workers
         self.timeout_s = float(timeout_s)
         self.mode = mode
+        self.answer_policy = answer_policy
         self._workers: list[_Worker] = [_Worker() for _ in range(workers)]
         self._lock = threading.Lock()
         self._closed = False
@@ -159,18 +175,36 @@ class VerifierPool:
         self._workers[k] = _Worker()
         self.restarts += 1
 
-    def map(self, pairs: Sequence[tuple[str, str]], progress: Any = None) -> list[Verdict]:
+    def map(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        progress: Any = None,
+        *,
+        mode: str | None = None,
+        answer_policy: str | None = None,
+        timeout_s: float | None = None,
+    ) -> list[Verdict]:
         """Checks every ``(response, gold)`` pair; verdicts in input order.
 
         Args:
             pairs: the pairs to check. Non-``str`` members give ``reason="invalid_input"``.
             progress: optional callable called with the number of newly finished items.
+            mode, answer_policy, timeout_s: override the pool's settings for this call.
 
         Returns:
             One :class:`Verdict` per pair.
         """
         if self._closed:
             raise RuntimeError("VerifierPool is closed")
+        mode = self.mode if mode is None else mode
+        policy = self.answer_policy if answer_policy is None else answer_policy
+        timeout = self.timeout_s if timeout_s is None else float(timeout_s)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if policy not in ANSWER_POLICIES:
+            raise ValueError(f"answer_policy must be one of {ANSWER_POLICIES}, got {policy!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout_s must be a positive number, got {timeout_s!r}")
         pairs = list(pairs)
         results: list[Verdict | None] = [None] * len(pairs)
         todo: deque[int] = deque()
@@ -187,14 +221,20 @@ class VerifierPool:
             else:
                 todo.append(i)
         with self._lock:
-            self._run(pairs, results, todo, progress)
+            self._run(pairs, results, todo, progress, (mode, policy, timeout))
         return [
             r if r is not None else Verdict(False, None, "internal_error", "input") for r in results
         ]
 
     def _run(
-        self, pairs: list[Any], results: list[Verdict | None], todo: deque[int], progress: Any
+        self,
+        pairs: list[Any],
+        results: list[Verdict | None],
+        todo: deque[int],
+        progress: Any,
+        settings: tuple[str, str, float],
     ) -> None:
+        mode, policy, timeout_s = settings
         pending = len(todo)
         sel = selectors.DefaultSelector()
         try:
@@ -204,7 +244,7 @@ class VerifierPool:
                 for k, w in enumerate(self._workers):
                     if w.item is not None:
                         start = w.acked_at
-                        if start is not None and now - start > self.timeout_s + GRACE_S:
+                        if start is not None and now - start > timeout_s + GRACE_S:
                             results[w.item] = Verdict(False, None, "timeout", "timeout")
                             pending -= 1
                             if progress:
@@ -226,7 +266,7 @@ class VerifierPool:
                         i = todo.popleft()
                         r, g = pairs[i]
                         try:
-                            w.send(i, r, g, self.mode, self.timeout_s)
+                            w.send(i, r, g, mode, timeout_s, policy)
                         except (BrokenPipeError, OSError):
                             todo.appendleft(i)
                 if not pending:
@@ -235,7 +275,7 @@ class VerifierPool:
                 waits = [1.0]
                 for w in self._workers:
                     if w.item is not None and w.acked_at is not None:
-                        waits.append(w.acked_at + self.timeout_s + GRACE_S - now)
+                        waits.append(w.acked_at + timeout_s + GRACE_S - now)
                 sel_map = {}
                 for k, w in enumerate(self._workers):
                     assert w.proc.stdout is not None
@@ -283,6 +323,7 @@ def verify_many(
     workers: int | None = None,
     timeout_s: float = 5.0,
     mode: str = "strict",
+    answer_policy: str = "closed_form",
 ) -> list[Verdict]:
     """Checks many ``(response, gold)`` pairs in a worker pool; verdicts in input order.
 
@@ -302,10 +343,63 @@ def verify_many(
             if not (isinstance(p, (tuple, list)) and len(p) == 2):
                 out.append(Verdict(False, None, "invalid_input", "input"))
                 continue
-            out.append(verify(p[0], p[1], mode=mode, timeout_s=timeout_s))  # type: ignore[arg-type]
+            out.append(
+                verify(p[0], p[1], mode=mode, timeout_s=timeout_s, answer_policy=answer_policy)  # type: ignore[arg-type]
+            )
         return out
     if not pairs:
         return []
     n = workers if workers is not None else min(os.cpu_count() or 1, 8, len(pairs))
-    with VerifierPool(workers=n, timeout_s=timeout_s, mode=mode) as pool:
+    with VerifierPool(
+        workers=n, timeout_s=timeout_s, mode=mode, answer_policy=answer_policy
+    ) as pool:
         return pool.map(pairs)
+
+
+_BOUNDED: VerifierPool | None = None
+_BOUNDED_LOCK = threading.Lock()
+
+
+def _bounded_pool() -> VerifierPool:
+    global _BOUNDED
+    with _BOUNDED_LOCK:
+        if _BOUNDED is None or _BOUNDED._closed:
+            _BOUNDED = VerifierPool(workers=1)
+        return _BOUNDED
+
+
+def verify_bounded(
+    response: str,
+    gold: str,
+    *,
+    mode: str = "strict",
+    answer_policy: str = "closed_form",
+    timeout_s: float = 5.0,
+    pool: VerifierPool | None = None,
+) -> Verdict:
+    """:func:`rlsp_verifiers.verify` with a hard wall-clock bound, for in-process callers.
+
+    The check runs in a :class:`VerifierPool` worker process (by default one shared,
+    process-wide worker, started on first use and stopped at exit); a worker that overruns
+    ``timeout_s`` + 0.5 s is killed and replaced, and the verdict is ``reason="timeout"``.
+    Once the worker is started, a call returns within ``timeout_s`` + 0.5 s (plus pipe
+    latency) whatever the input; the first call also waits for the worker to import sympy
+    (about a second; call it once at start-up to pay that early). Thread-safe: calls from
+    several threads are served one at a time by the shared worker (pass ``pool`` for more).
+
+    Args:
+        response, gold, mode, answer_policy: as for :func:`rlsp_verifiers.verify`.
+        timeout_s: the per-check bound in seconds.
+        pool: a pool to use instead of the shared one.
+
+    Returns:
+        A :class:`Verdict`; ``reason="timeout"`` when the bound was hit.
+
+    Example:
+        >>> verify_bounded("\\\\boxed{2^{10}}", "1024").correct
+        True
+        >>> verify_bounded("\\\\boxed{23+45}", "68", answer_policy="literal").reason
+        'unevaluated'
+    """
+    p = pool if pool is not None else _bounded_pool()
+    return p.map([(response, gold)], mode=mode, answer_policy=answer_policy, timeout_s=timeout_s)[0]

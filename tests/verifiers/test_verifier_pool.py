@@ -129,3 +129,28 @@ def test_bad_arguments() -> None:
         VerifierPool(workers=1, timeout_s=0)
     with pytest.raises(ValueError, match="mode"):
         VerifierPool(workers=1, mode="loose")
+
+
+def test_verify_bounded_hard_bound(hooks: None) -> None:
+    """verify_bounded returns within timeout_s + grace even when the check never yields."""
+    from rlsp_verifiers import verify_bounded
+
+    with VerifierPool(workers=1, timeout_s=30) as pool:
+        assert verify_bounded("\\boxed{2}", "2", pool=pool).correct  # the worker is started
+        t = time.monotonic()
+        v = verify_bounded("__rlsp_test_sleep__:60", "1", timeout_s=1.0, pool=pool)
+        assert time.monotonic() - t < 5.0
+        assert v.reason == "timeout"
+        # the replaced worker serves the next call, with the per-call policy
+        v = verify_bounded("\\boxed{23+45}", "68", answer_policy="literal", pool=pool)
+        assert v.reason == "unevaluated"
+        assert verify_bounded("\\boxed{23+45}", "68", pool=pool).correct
+
+
+def test_verify_bounded_shared_worker_matches_verify() -> None:
+    from rlsp_verifiers import verify_bounded
+
+    for r, g in PAIRS:
+        assert verify_bounded(r, g).to_dict() == verify(r, g).to_dict()
+    with pytest.raises(ValueError, match="answer_policy"):
+        verify_bounded("\\boxed{1}", "1", answer_policy="loose")
