@@ -183,6 +183,85 @@ QWEN_PAIRS = [
 ]
 
 
+# Reward-function tests of RL libraries: (needle on the source line, response, gold, expected,
+# note). Strict mode (these are RL rewards: boxed answers).
+RLLM_ROWS = [
+    (
+        '\\boxed{4}."',
+        "<think>2 + 2 = 4</think>\nThe answer is \\boxed{4}.",
+        "4",
+        True,
+        "test_correct_answer_simple",
+    ),
+    (
+        "\\boxed{0.5}",
+        "<think>The answer could be written as a fraction or decimal</think>\nThe answer is \\boxed{0.5}.",
+        "1/2",
+        True,
+        "test_correct_answer_multiple_ground_truths (gold 1/2 of its three)",
+    ),
+    (
+        "\\boxed{5}",
+        "<think>2 + 2 = 5</think>\nThe answer is \\boxed{5}.",
+        "4",
+        False,
+        "test_incorrect_answer",
+    ),
+    (
+        "\\boxed{x = 2, x = -3}",
+        "<think>Let me solve this quadratic equation</think>\nThe answer is \\boxed{x = 2, x = -3}.",
+        "x = 2, x = -3",
+        True,
+        "test_complex_mathematical_expression",
+    ),
+    (
+        "\\boxed{24}",
+        "<think>Let me calculate this carefully</think>\nThe answer is \\boxed{24}.",
+        "\\boxed{24}",
+        True,
+        "test_answer_with_latex_in_ground_truth",
+    ),
+    (
+        "\\boxed{3.14159}",
+        "<think>The answer is approximately pi</think>\nThe answer is \\boxed{3.14159}.",
+        "3.14159",
+        True,
+        "test_numerical_tolerance",
+    ),
+    (
+        "\\boxed{\\\\frac{1}{2}}",
+        "<think>Let me simplify this fraction</think>\nThe answer is \\boxed{\\frac{1}{2}}.",
+        "1/2",
+        True,
+        "test_fraction_equivalence",
+    ),
+    (
+        "\\boxed{11}",
+        "<think>5 + 5 = 11</think>\nThe answer is \\boxed{11}.",
+        "10",
+        False,
+        "test_custom_config_values (incorrect)",
+    ),
+]
+OPEN_R1_ROWS = [
+    (
+        '\\boxed{\\frac{63}{400}}"}]]',
+        "\\boxed{\\frac{63}{400}}",
+        "\\frac{63}{400}",
+        True,
+        "test_accuracy_reward_correct_answer",
+    ),
+    (
+        '\\boxed{\\frac{64}{400}}"}]]',
+        "\\boxed{\\frac{64}{400}}",
+        "\\frac{63}{400}",
+        False,
+        "test_accuracy_reward_wrong_answer",
+    ),
+    ('\\boxed{3}"}]]', "\\boxed{3}", "6", False, "test_accuracy_reward_wrong_answer_no_latex"),
+]
+
+
 # ---------------------------------------------------------------- reading repositories
 
 
@@ -490,6 +569,31 @@ def qwen_cases(repo: Repo) -> list[dict]:
                 gold=gold,
                 note="a pair from Qwen2.5-Math's _test_math_equal (prediction boxed)",
                 comment="label ours (the source prints the result, no expected value): " + why,
+            )
+        )
+    return out
+
+
+def reward_test_cases(repo: Repo, source: str, rel: str, rows: list) -> list[dict]:
+    """Cases from a reward-function test file, each located by a needle on its source line."""
+    lines = repo.read(rel).splitlines()
+    out = []
+    for needle, response, gold, expected, note in rows:
+        hit = [k + 1 for k, ln in enumerate(lines) if needle in ln]
+        if not hit:
+            raise SystemExit(f"{source} {rel}: {needle!r} not found; update the table")
+        out.append(
+            _case(
+                source=source,
+                source_file=rel,
+                source_line=hit[0],
+                source_commit=repo.commit,
+                category="rl_reward_tests",
+                expected=expected,
+                mode="strict",
+                response=response,
+                gold=gold,
+                note=f"{source} {note}",
             )
         )
     return out
@@ -960,6 +1064,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--math-verify", help="Math-Verify checkout or git dir (default: the mirror)")
     ap.add_argument("--hendrycks", help="hendrycks/math checkout or git dir")
     ap.add_argument("--qwen", help="QwenLM/Qwen2.5-Math checkout or git dir")
+    ap.add_argument("--rllm", help="rllm-org/rllm checkout or git dir")
+    ap.add_argument("--open-r1", help="huggingface/open-r1 checkout or git dir")
     ap.add_argument("--data-dir", default=os.environ.get("RLSP_DATA_DIR"), help="dataset dir")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
@@ -986,6 +1092,13 @@ def main(argv: list[str] | None = None) -> int:
     qw = _repo(args.qwen, "QwenLM+Qwen2.5-Math", "Qwen2.5-Math")
     if qw is not None:
         cases += qwen_cases(qw)
+    for name, mirror, source, rel, rows in (
+        (args.rllm, "rllm-org+rllm", "rllm", "tests/rewards/test_math_reward.py", RLLM_ROWS),
+        (args.open_r1, "huggingface+open-r1", "open-r1", "tests/test_rewards.py", OPEN_R1_ROWS),
+    ):
+        r = _repo(name, mirror, source)
+        if r is not None:
+            cases += reward_test_cases(r, source, rel, rows)
     cases += math500_cases(data)
     for k, c in enumerate(cases):
         c["id"] = k
