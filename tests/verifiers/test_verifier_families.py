@@ -425,10 +425,29 @@ def intervals(draw: st.DrawFn) -> tuple[str, str, str]:
     return gold, equal, miss
 
 
-@given(intervals())
-def test_interval_renderings_verify_and_swapped_ends_do_not(iv: tuple[str, str, str]) -> None:
-    gold, equal, miss = iv
+def _open_open(iv: tuple[str, str, str]) -> bool:
+    gold = iv[0]
+    return gold.startswith("(") and gold.endswith(")") and "\\infty" not in gold
+
+
+@given(intervals().filter(lambda iv: not _open_open(iv)))
+def test_interval_renderings_verify(iv: tuple[str, str, str]) -> None:
+    """Intervals with a bracket or an infinite end (no tuple reading): other spacing, \\left."""
+    gold, equal, _miss = iv
     _accepts(_boxed(equal), gold)
+
+
+@example(("(0,100)", "\\left( 0, 100 \\right)", "(0,100]"))
+@given(intervals().filter(_open_open))
+def test_open_pair_renderings_verify(iv: tuple[str, str, str]) -> None:
+    """``(a,b)`` is a pair or an open interval; ``\\left( a, b \\right)`` is the same either way."""
+    gold, equal, _miss = iv
+    _accepts(_boxed(equal), gold)
+
+
+@given(intervals())
+def test_swapped_interval_ends_are_rejected(iv: tuple[str, str, str]) -> None:
+    gold, _equal, miss = iv
     _rejects(_boxed(miss), gold)
 
 
@@ -490,3 +509,17 @@ def test_an_extra_element_is_rejected(vals: list[int], extra: int) -> None:
     gold = ", ".join(map(str, vals))
     _rejects(_boxed(gold + f", {extra}"), gold)
     _rejects(_boxed(f"({gold}, {extra})"), f"({gold})")
+
+
+@example(1, 100, "({},{}]")
+@given(
+    st.integers(0, 99),
+    st.integers(100, 999),
+    st.sampled_from(["({},{})", "[{},{}]", "({},{}]", "{},{}"]),
+)
+def test_three_digit_entries_after_a_comma_are_not_thousands(a: int, b: int, shape: str) -> None:
+    """``(1,100]`` is an interval from 1 to 100, not the number 1100 in brackets."""
+    gold = shape.format(a, b)
+    _accepts(_boxed(shape.format(a, " " + str(b))), gold)
+    _accepts(_boxed(gold), shape.format(a, " " + str(b)))
+    _rejects(_boxed(f"{a}{b:03d}"), gold)
