@@ -55,7 +55,7 @@ OUT = ROOT / "data" / "external_corpus.jsonl"
 OUT_EXCLUDED = ROOT / "data" / "external_corpus_excluded.jsonl"
 MIRRORS = Path("/work/.mirror")
 M5_CAP_DEFAULT = 150  # MATH-500 renderings per category at most
-M5_CAP = {"m5_near_miss": 450, "m5_unboxed": 200}
+M5_CAP = {"m5_near_miss": 450, "m5_unboxed": 200, "m5_bare": 200}
 
 MV_FILES = (
     "tests/test_all.py",
@@ -997,6 +997,14 @@ def renderings(gold: str, problem: str) -> list[tuple[str, bool, str, str]]:
     return out
 
 
+def _variable(problem: str) -> str | None:
+    """The variable a problem asks for, when it names one (``Find $x$``, ``What is $n$``)."""
+    m = re.search(
+        r"(?:[Ff]ind|[Cc]ompute|[Ww]hat is|[Dd]etermine|[Ss]olve for) \$([a-z])\$", problem
+    )
+    return m.group(1) if m else None
+
+
 def math500_cases(data: Path) -> list[dict]:
     rel = "math500/test.jsonl"
     rows = [json.loads(line) for line in (data / rel).open(encoding="utf-8")]
@@ -1037,6 +1045,62 @@ def math500_cases(data: Path) -> list[dict]:
                     expected=expected,
                     response=f"So we are done. Final Answer: The final answer is ${ans}$. "
                     "I hope it is correct.",
+                    gold=r["answer"],
+                    note=note,
+                )
+            )
+    # a response that is only the answer (eval), and an answer labelled with its variable
+    for k, r in enumerate(rows):
+        g = r["answer"].strip()
+        rend = renderings(g, r["problem"])
+        misses = [a for a, e, cat, _n in rend if not e and cat == "m5_near_miss"]
+        var = _variable(r["problem"])
+        extra = [("m5_bare", f"${g}$", True, "the response is only the answer", "eval")]
+        if misses:
+            extra.append(("m5_bare", f"${misses[0]}$", False, "only a near miss", "eval"))
+        if (
+            var
+            and "=" not in g
+            and "," not in g
+            and "\\text" not in g
+            and not g.startswith("\\begin")
+        ):
+            extra.append(
+                ("m5_labelled", f"\\boxed{{{var} = {g}}}", True, f"labelled {var} = ...", "strict")
+            )
+            if misses:
+                extra.append(
+                    (
+                        "m5_labelled",
+                        f"\\boxed{{{var} = {misses[0]}}}",
+                        False,
+                        "a labelled near miss",
+                        "strict",
+                    )
+                )
+        tup = re.search(r"\$\(([a-z]),\s*([a-z])\)\$", r["problem"])
+        if tup and _interval_kind(g, r["problem"]) == "tuple":
+            pair = f"({tup.group(1)}, {tup.group(2)})"
+            extra.append(
+                (
+                    "m5_labelled",
+                    f"\\boxed{{{pair} = {g}}}",
+                    True,
+                    "a labelled ordered pair",
+                    "strict",
+                )
+            )
+        for cat, resp, expected, note, mode in extra:
+            out.append(
+                _case(
+                    source="math500-renderings",
+                    source_file=rel,
+                    source_line=k + 1,
+                    source_commit=r["unique_id"],
+                    category=cat,
+                    expected=expected,
+                    mode=mode,
+                    response=resp if resp.startswith("$") else f"Hence {resp}.",
                     gold=r["answer"],
                     note=note,
                 )
