@@ -15,7 +15,13 @@ from typing import Any
 import sympy
 from sympy import Expr, Integer, S, Symbol, oo
 
-from .normalize import check_input, comparison_key, normalize, split_percent
+from .normalize import (
+    check_input,
+    comparison_key,
+    is_ambiguous_grouping,
+    normalize,
+    split_percent,
+)
 from .parse import (
     MAX_LOG_MAGNITUDE,
     Answers,
@@ -183,6 +189,40 @@ def _round_to(x: Expr, places: int) -> Expr:
     return sympy.Rational(n if q >= 0 else -n, 10**places)
 
 
+#: Significant digits from which a decimal answer counts as a full-precision decimal.
+FULL_PRECISION_DIGITS = 12
+
+
+def _decimal_places(x: sympy.Rational) -> int | None:
+    """Places of a terminating decimal (``0.125`` -> 3); None when it does not terminate."""
+    q, k2, k5 = int(x.q), 0, 0
+    while q % 2 == 0:
+        q //= 2
+        k2 += 1
+    while q % 5 == 0:
+        q //= 5
+        k5 += 1
+    return max(k2, k5) if q == 1 else None
+
+
+def _full_precision_decimal(a: sympy.Rational, b: sympy.Rational) -> bool:
+    """Whether ``a`` is the gold ``b`` written out to at least 12 significant digits.
+
+    ``0.0833333333333333`` for ``\\frac{1}{12}`` (a float printed in full): accepted, in both
+    modes, when ``a`` equals ``b`` rounded (half away from zero) or truncated at ``a``'s own
+    places. ``0.333`` for ``\\frac13`` is not (3 digits: a rounded value, not the value).
+    """
+    k = _decimal_places(a)
+    if k is None or k == 0 or k > 60 or _decimal_places(b) == k:
+        return False
+    digits = len(str(abs(int(a * Integer(10) ** k))).lstrip("0"))
+    if digits < FULL_PRECISION_DIGITS:
+        return False
+    scale = Integer(10) ** k
+    trunc = sympy.Rational(int(abs(b) * scale) * (1 if b >= 0 else -1), scale)
+    return _round_to(b, k) == a or trunc == a
+
+
 def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
     """Exact equality of two sympy expressions (``a`` the response, ``b`` the gold).
 
@@ -200,6 +240,8 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
         if ctx.mode == "eval" and ctx.gold_decimals is not None and ctx.gold_decimals > 0:
             if _round_to(a, ctx.gold_decimals) == b:
                 return Decision(True, "equal_rounded", "numeric")
+        if _full_precision_decimal(a, b):
+            return Decision(True, "equal_rounded", "numeric")
         return Decision(False, "not_equal", "numeric")
     if a.has(oo, -oo) or b.has(oo, -oo):
         return Decision(False, "not_equal", "numeric")
@@ -211,7 +253,7 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
                 v = _n(a, 30)
                 if (
                     v is not None
-                    and v[1] == 0
+                    and v[1].is_zero  # sympy: Float(0.0) == 0 is False
                     and _round_to(sympy.Rational(v[0]), ctx.gold_decimals) == b
                 ):  # type: ignore[index]
                     return Decision(True, "equal_rounded", "numeric")
@@ -293,14 +335,17 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
 # ---------------------------------------------------------------- structures
 
 
-def _assignment_value(r: Rel) -> Any | None:
+def _assignment_value(r: Rel, approx: bool = False) -> Any | None:
+    # approx (``x \\approx 6`` read as ``x = 6``) is never enabled: "approximately" is a
+    # hedge (tests/verifiers/test_verifier_adversarial.py), in both modes
     """The values an equation chain asserts for its answer; None when it is not an assignment.
 
     ``x = 3`` / ``3 = x`` / ``x = 12/4 = 3`` / ``f(x) = 2x`` -> the right-hand values;
     ``(x, y) = (4, 5)`` -> ``(4, 5)``; a chain of constants ``180 + 24 = 204`` -> every side (each
     must then equal the gold, so a false chain such as ``5 = 6`` never verifies).
     """
-    if not r.ops or any(op != "=" for op in r.ops):
+    ok_ops = ("=", "~=") if approx else ("=",)
+    if not r.ops or any(op not in ok_ops for op in r.ops):
         return None
     sides = list(r.sides)
 
@@ -328,9 +373,17 @@ def _is_label(v: Any) -> bool:
     symbols, as in the labelled gold ``AB = 4, CD = 5``)."""
     if isinstance(v, Symbol):
         return True
+    if isinstance(v, sympy.Abs):  # |AB| = 1
+        return _is_label(v.args[0])
     return (
-        isinstance(v, sympy.Mul) and len(v.args) <= 4 and all(isinstance(a, Symbol) for a in v.args)
-    )
+        isinstance(v, sympy.Mul)
+        and len(v.args) <= 4
+        and all(
+            isinstance(a, Symbol)
+            or (isinstance(a, sympy.Pow) and isinstance(a.base, Symbol) and a.exp == -1)
+            for a in v.args
+        )
+    )  # AB = 4, \frac{NO}{BO} = \frac{1}{\sqrt6}
 
 
 def _linear_bound(lhs: Expr, op: str, rhs: Expr) -> tuple[Symbol, str, Expr] | None:
@@ -455,7 +508,7 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
     if isinstance(g, Answers) or (isinstance(g, SetV) and isinstance(r, Answers)):
         gi = g.items
         ri = r.items if isinstance(r, (Answers, SetV)) else (r,)
-        ok = _items_unordered(ri, gi, ctx, dedupe=isinstance(g, SetV))
+        ok = _items_unordered(ri, gi, ctx, dedupe=True)
         return Decision(ok, "equal" if ok else "not_equal", "structural")
     if isinstance(g, SetV):
         if isinstance(r, SetV):
@@ -472,8 +525,8 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
                 if rs != gs:
                     return Decision(False, "not_equal", "structural")
                 return _all_equal(rv, gv[-1:], ctx)
-            gi, ri = _ineq_interval(g), _ineq_interval(r)
-            if gi is not None and ri is not None:
+            gi, ri = _interval_of(g), _interval_of(r)
+            if gi is not g and ri is not r:  # x \in [-2, 7] = -2 \le x \le 7
                 return _equal(ri, gi, ctx)
             return _relation_equal(r, g, ctx)
         if gv is not None and len(gv) == 1:
@@ -673,6 +726,7 @@ _BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
 _CHOICE_VALUE = re.compile(r"^\(([A-E])\)(.+)$")
 _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
+_DEC_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def _valid_in_base(digits: str, base: int) -> bool:
@@ -726,6 +780,7 @@ def compare_answers(
     mode: str,
     deadline: Deadline,
     policy: str = "closed_form",
+    short_groups: bool = True,
 ) -> Decision:
     """Compares one extracted answer with a gold answer string (both raw text).
 
@@ -738,12 +793,30 @@ def compare_answers(
     """
     check_input(answer)
     check_input(gold)
+    d = _compare(answer, gold, mode=mode, deadline=deadline, policy=policy, short_groups=True)
+    if not d.equal and is_ambiguous_grouping(answer):
+        # "1,100" is 1100 against a number gold, the list 1, 100 against a list gold
+        d2 = _compare(answer, gold, mode=mode, deadline=deadline, policy=policy, short_groups=False)
+        if d2.equal:
+            return d2
+    return d
+
+
+def _compare(
+    answer: str, gold: str, *, mode: str, deadline: Deadline, policy: str, short_groups: bool
+) -> Decision:
     answer, gold = _unbox(answer), _unbox(gold)
-    na, ng = normalize(answer), normalize(gold)
+    na, ng = normalize(answer, short_groups=short_groups), normalize(gold, short_groups=False)
     if not na:
         return Decision(False, "empty_answer", "extract")
     ka, kg = comparison_key(na), comparison_key(ng)
     if ka == kg:
+        return Decision(True, "equal", "string")
+    # a decimal comma: 1000,99 = 1000.99, 0,111 = 0.111 (the same digits; a three-digit group
+    # after a non-zero lead is a thousands separator, read by normalize)
+    if _DEC_COMMA.fullmatch(ka) and ka.replace(",", ".") == kg:
+        return Decision(True, "equal", "string")
+    if _DEC_COMMA.fullmatch(kg) and kg.replace(",", ".") == ka:
         return Decision(True, "equal", "string")
     # a word gold: \text{Evelyn} vs evelyn (case and \text wrappers do not matter)
     if "\\text{" in kg:
@@ -758,7 +831,14 @@ def compare_answers(
             # "(B) or (C)", "(B)(C)(D)": more than one choice, or a choice with words
             return Decision(False, "multiple_answers" if cg else "unparseable", "string")
         if cg is None:
-            return compare_answers(mc.group(2), gold, mode=mode, deadline=deadline, policy=policy)
+            return _compare(
+                mc.group(2),
+                gold,
+                mode=mode,
+                deadline=deadline,
+                policy=policy,
+                short_groups=short_groups,
+            )
         ka = mc.group(1)
     # multiple choice: (C) vs C vs \text{(C)}
     ca = _choice(ka)

@@ -34,12 +34,24 @@ FALLBACKS: tuple[str, ...] = (
     "final_answer",
     "answer_is",
     "gsm8k",
+    "conclusion",
     "last_math",
     "whole_math",
+    "short_last_number",
     "last_number",
 )
 #: Fallbacks used by ``mode="eval"``: what evaluation harnesses read (not ``last_number``).
-EVAL_FALLBACKS: tuple[str, ...] = ("final_answer", "answer_is", "gsm8k", "last_math", "whole_math")
+EVAL_FALLBACKS: tuple[str, ...] = (
+    "final_answer",
+    "answer_is",
+    "gsm8k",
+    "conclusion",
+    "last_math",
+    "whole_math",
+    "short_last_number",
+)
+#: ``short_last_number`` reads the last number only of responses at most this long.
+SHORT_RESPONSE_CHARS = 200
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _THINK_OPEN = "<think>"
@@ -120,6 +132,9 @@ _ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.{1,400}?)(?:\.\s|\.?\s*$|\n)", re
 _GSM8K = re.compile(r"####\s*([^\n]+)")
 _MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$]+?)\$|\\\((.+?)\\\)", re.S)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+#: a number not glued to a word before it ("AZYUK2A" holds no number)
+_FREE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])-?\d[\d,]*(?:\.\d+)?(?![0-9])")
+_NEGATION = re.compile(r"\b(?:not|no|never|isn't|aren't|wrong|incorrect)\b", re.I)
 
 
 _WORD3 = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
@@ -139,10 +154,33 @@ def _answer_of_sentence(s: str) -> str:
     m = list(re.finditer(r"\b(?:is|are|equals|be)\s+", s))
     if m:
         return _strip_math(s[m[-1].end() :])
+    # "Jane started growing Sphere 3 hours ago": a sentence stating exactly one number
+    nums = _NUMBER.findall(s)
+    if len(nums) == 1 and not _NEGATION.search(s):
+        return nums[0]
     return s
 
 
+_CHAT_TOKEN = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|end)\|>")
+_CONCLUSION = re.compile(
+    r"(?:^|[.!?]\s+|\n)((?:therefore|thus|hence|so|in conclusion)\b[^.!?\n]*?)[.!?]?\s*$", re.I
+)
+_HOPE = re.compile(r"\s*I hope it is correct\.?\s*$", re.I)
+
+
+def _unnegated_numbers(s: str) -> list[str]:
+    return [
+        m.group(0).rstrip(",")
+        for m in _FREE_NUMBER.finditer(s)
+        if not re.search(r"\b(?:not|no|never)\W*(?:\w+\W+){0,1}$", s[: m.start()], re.I)
+    ]
+
+
 def _fallback(text: str, name: str) -> str | None:
+    # a model that ran on into the next chat turn: its answer is before the chat token
+    m_chat = _CHAT_TOKEN.search(text)
+    if m_chat is not None:
+        text = text[: m_chat.start()]
     tail = text[-20_000:]
     if name == "final_answer":
         ms = list(_FINAL_ANSWER.finditer(tail))
@@ -150,6 +188,21 @@ def _fallback(text: str, name: str) -> str | None:
     if name == "answer_is":
         ms = list(_ANSWER_IS.finditer(tail))
         return _strip_math(ms[-1].group(1)) if ms else None
+    if name == "conclusion":
+        # the last sentence, "Therefore, the probability ... is 2/3." or "Thus there are 12
+        # sequences.", when it holds no math span (those are read by last_math)
+        body = _HOPE.sub("", tail.rstrip())
+        m = _CONCLUSION.search(body[-2000:])
+        if not m or "$" in m.group(1) or "\\" in m.group(1):
+            return None
+        sent = m.group(1)
+        m_is = list(re.finditer(r"\b(?:is|are|equals|be)\s+", sent))
+        if m_is and _is_bare_math(sent[m_is[-1].end() :]):
+            return sent[m_is[-1].end() :].strip()
+        nums = _unnegated_numbers(sent)
+        if len(nums) == 1 and len(_FREE_NUMBER.findall(sent)) == 1 and not _NEGATION.search(sent):
+            return nums[0]
+        return None
     if name == "gsm8k":
         ms = list(_GSM8K.finditer(tail))
         return ms[-1].group(1).strip() if ms else None
@@ -164,9 +217,23 @@ def _fallback(text: str, name: str) -> str | None:
     if name == "whole_math":
         # a response that is nothing but its answer: "\frac{10}{9}", "$x = 3$."
         body = _strip_math(tail.strip())
-        if len(body) > 300 or "\n\n" in body or not _is_bare_math(body):
+        if len(body) > 300 or "\n\n" in body:
             return None
-        return body
+        if _is_bare_math(body):
+            return body
+        # a value and one word ("28 percent", "42 inches"): the parser reads the word or refuses
+        m = re.fullmatch(r"(.*?\d.*?)\s+[A-Za-z]+\.?", body, re.S)
+        if m and _is_bare_math(m.group(1)):
+            return body.rstrip(".")
+        return None
+    if name == "short_last_number":
+        # a short reply with no markup: "Soucis : 2,74 $ a..", "it's 1,000.99m²"
+        if len(text.strip()) > SHORT_RESPONSE_CHARS or "\\" in text:
+            return None
+        # exactly one number not negated ("not 10, it's 1,000.99"): "the sum is 6 and then 7"
+        # states two numbers and is not read
+        nums = _unnegated_numbers(text)
+        return nums[0] if len(nums) == 1 else None
     if name == "last_number":
         ms = list(_NUMBER.finditer(tail))
         return ms[-1].group(0) if ms else None
@@ -227,6 +294,15 @@ def extract(response: str, fallbacks: Sequence[str] = ()) -> Extraction:
     if text is None:
         return Extraction((), "unterminated_think", "box")
     boxes = extract_boxes(text)
+    if boxes and "final_answer" in fallbacks:
+        # eval: "Final Answer: The final answer is X" after the last box states the answer
+        # (intermediate results were boxed on the way)
+        last_box = [m.start() for m in _BOX.finditer(text)][-1]
+        fa = list(_FINAL_ANSWER.finditer(text, max(len(text) - 20_000, last_box)))
+        if fa:
+            ans = _answer_of_sentence(fa[-1].group(1)).strip()
+            if ans and _is_bare_math(ans):
+                return Extraction((ans,), None, "final_answer")
     if boxes:
         if any(b is None for b in boxes):
             return Extraction((), "no_answer", "box")
@@ -330,7 +406,10 @@ def extract_answer(response: str, *, fallbacks: Sequence[str] = ()) -> str | Non
         fallbacks: optional readers of unboxed answers, tried in order when there is no box:
             ``"final_answer"`` (``Final Answer: The final answer is 34. I hope it is correct.``),
             ``"answer_is"`` (``the answer is 34``), ``"gsm8k"`` (``#### 34``), ``"last_math"``
-            (the last ``$...$``/``\\[...\\]`` of the last paragraph), ``"last_number"``.
+            (the last ``$...$``/``\\[...\\]`` of the last paragraph), ``"whole_math"`` (a
+            response that is nothing but math, optionally one trailing word: ``28 percent``),
+            ``"short_last_number"`` (the last number of a reply of at most 200 characters
+            without LaTeX), ``"last_number"``.
             Off by default: reading the whole text is a known reward hack.
 
     Returns:

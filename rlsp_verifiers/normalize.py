@@ -98,7 +98,8 @@ _ROOT_INDEX = {"\u221a": "", "\u221b": "[3]", "\u221c": "[4]"}
 _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
     # the LaTeX line break (matrix rows) first, so no rule below can split it
     (re.compile(r"\\\\(?:\[[^\]]{0,10}\])?"), r" \\cr "),
-    (re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))"), ","),  # 11,\! 111: a thousands separator
+    # explicit LaTeX thousands separators join their digits: 11,\! 111 and 5{,}525
+    (re.compile(r"(?<=\d)(?:,\\!\s*|\{,\}|\\,)(?=\d{3}(?!\d))"), ""),
     (re.compile(r"\\!"), ""),
     (
         re.compile(
@@ -144,19 +145,45 @@ _SIMPLE_SUBS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 # Thousands separators: 1,000 and 12,345,678 (groups of exactly three digits), 1,000.50.
-_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+# Not directly inside brackets, where the comma separates items: (12,102) is a pair.
+_THOUSANDS = re.compile(r"(?<![\d.,(\[])(?!0)(\d{1,3})((?:,\d{3})+)(?![\d,)\]])")
 # SI-style grouping with single spaces: 1 000, 12 345 678 (never 1 1/2 or 2 3).
 _SPACE_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?: \d{3})+)(?![\d.,/])")
 _SPACES = re.compile(r"\s+")
 
 
-def normalize(s: str) -> str:
+def _thousands(m: re.Match[str], short_groups: bool) -> str:
+    lead, groups = m.group(1), m.group(2)
+    if not short_groups and len(lead) <= 2 and groups.count(",") == 1 and groups[1] != "0":
+        return m.group(0)  # "1,100": a list of 1 and 100 (see normalize)
+    return lead + groups.replace(",", "")
+
+
+def is_ambiguous_grouping(s: str) -> bool:
+    """Whether ``s`` holds ``a,bbb`` with a one- or two-digit lead: a number or a list.
+
+    Example:
+        >>> is_ambiguous_grouping("1,100"), is_ambiguous_grouping("7,425,000")
+        (True, False)
+    """
+    return any(
+        len(m.group(1)) <= 2 and m.group(2).count(",") == 1 and m.group(2)[1] != "0"
+        for m in _THOUSANDS.finditer(s)
+    )
+
+
+def normalize(s: str, *, short_groups: bool = True) -> str:
     """Normalises answer text: decoration, delimiters and spacing removed (never words or units).
 
     The result is still LaTeX-ish text (not a value). It is idempotent and never evaluates.
 
     Args:
         s: one extracted final answer (not a whole response).
+        short_groups: read ``a,bbb`` with a one- or two-digit lead (``1,100``) as a thousands
+            grouping (the default, used for answers when the gold is a number); ``False``
+            keeps it a list (used for golds: ``1,100`` is the pair of roots 1 and 100; longer
+            groupings such as ``7,425,000``, three-digit leads, groups starting with 0 such as
+            ``1,050`` and explicit separators ``5{,}525`` / ``10,\\!080`` are always numbers).
 
     Returns:
         The normalised answer, with single spaces.
@@ -181,7 +208,7 @@ def normalize(s: str) -> str:
         s = _SPACES.sub(" ", s).strip()
         s = s.rstrip(".").strip()
         s = _SPACE_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
-        s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+        s = _THOUSANDS.sub(lambda m: _thousands(m, short_groups), s)
         s = re.sub(r"\s*([(\[{,=<>+\-*/^_&])\s*", r"\1", s)
         s = re.sub(r"([,])(?=\S)", r"\1 ", s)
         s = re.sub(r"\s*([)\]}])", r"\1", s)
@@ -213,7 +240,7 @@ def split_percent(s: str) -> tuple[str, bool]:
         ('18', True)
     """
     m = re.fullmatch(
-        r"(.*?)\s*(?:\\?%|\\text\{\s*(?:\\?%|percent)\s*\}|(?<![A-Za-z\\])percent)\s*",
+        r"(.*?)\s*(?:\\?%|\\text\{\s*(?:\\?%|percent|percentage|pct)\s*\}|(?<![A-Za-z\\])(?:percentage|percent|pct))\s*",
         s,
         flags=re.S,
     )

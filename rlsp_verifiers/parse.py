@@ -115,7 +115,8 @@ class Union:
 
 @dataclass(frozen=True)
 class Rel:
-    """A relation chain: ``sides[0] ops[0] sides[1] ops[1] ...`` with ops in ``= < <= > >= != in``."""
+    """A relation chain: ``sides[0] ops[0] sides[1] ops[1] ...`` with ops in
+    ``= < <= > >= != in ~=`` (``~=`` is ``\\approx``)."""
 
     ops: tuple[str, ...]
     sides: tuple[Any, ...]
@@ -373,6 +374,7 @@ _RELOPS = {
     r"\geq": ">=",
     r"\neq": "!=",
     r"\in": "in",
+    r"\approx": "~=",  # x \approx 11: a relation, never an assignment
 }
 _FUNCS: dict[str, Any] = {
     "sin": sympy.sin,
@@ -406,7 +408,7 @@ _DECORATIONS = {
 }  # fmt: skip
 #: commands whose meaning the parser does not model: such answers compare as strings only
 _NOT_READ = {
-    "ldots", "dots", "cdots", "vdots", "ddots", "approx", "sim", "simeq", "equiv", "cong",
+    "ldots", "dots", "cdots", "vdots", "ddots", "sim", "simeq", "equiv", "cong",
     "pmod", "bmod", "mod", "to", "rightarrow", "Rightarrow", "implies", "iff", "not", "mapsto",
     "setminus", "cap", "subset", "subseteq", "supset", "forall", "exists", "sum", "prod", "int",
     "lim", "partial", "nabla", "perp", "parallel", "mid", "nmid", "propto", "gcd", "max", "min",
@@ -823,6 +825,11 @@ class _Parser:
                 left, alt = alt, left
         while self.at("ch", "+") or self.at("ch", "-") or self._at_pm():
             op = self.next().val
+            if isinstance(left, Matrix):
+                if op not in "+-":
+                    raise ParseError("\\pm of a matrix")
+                left = _matrix_add(left, self.parse_term(), 1 if op == "+" else -1)
+                continue
             right = _as_expr(self.parse_term())
             if op in ("pm", "mp"):
                 if alt is not None:
@@ -860,7 +867,7 @@ class _Parser:
             return tok.val not in (
                 "cdot", "times", "div", "cup", "cap", "pm", "mp", "leq", "geq", "neq", "in",
                 "}", "rangle", "rfloor", "rceil", "cr", "to", "rightarrow", "implies", "%", "cap",
-                "|", "degree",
+                "|", "degree", "approx",
             )  # fmt: skip
         if tok.kind == "text":
             return tok.val.strip().lower() not in ("or", "and", ",", ";")
@@ -933,6 +940,11 @@ class _Parser:
                 tok.kind == "cmd" and tok.val in ("cdot", "times", "div")
             ):
                 self.i += 1
+                if isinstance(left, Matrix) and tok.val != "/" and tok.val != "div":
+                    left = _matrix_mul(left, self.parse_factor())
+                    lit = False
+                    count += 1
+                    continue
                 sci = lit and count == 0 and tok.val in ("cdot", "times", "*")
                 sci = sci and self._at_power_of_ten()
                 right_raw = self.parse_factor()
@@ -989,7 +1001,10 @@ class _Parser:
                     right = self.parse_factor()
                     if isinstance(right, Text):
                         raise ParseError("text inside an expression")
-                    left = _mul(_as_expr(left), _as_expr(right))
+                    if isinstance(left, Matrix) or isinstance(right, Matrix):
+                        left = _matrix_mul(left, right)
+                    else:
+                        left = _mul(_as_expr(left), _as_expr(right))
                     lit = False
             else:
                 break
@@ -1326,6 +1341,42 @@ class _Parser:
                 raise ParseError("ambiguous inverse notation")
             val = safe_pow(val, power)
         return val
+
+
+def _matrix_add(a: Matrix, b: Any, sign: int) -> Matrix:
+    """``a + b`` / ``a - b`` of two matrices of the same shape."""
+    if not isinstance(b, Matrix) or len(a.rows) != len(b.rows) or len(a.rows[0]) != len(b.rows[0]):
+        raise ParseError("a matrix plus something that is not a matrix of its shape")
+    return Matrix(
+        tuple(
+            tuple(_add(x, _mul(Integer(sign), y)) for x, y in zip(ra, rb))
+            for ra, rb in zip(a.rows, b.rows)
+        )
+    )
+
+
+def _matrix_mul(a: Any, b: Any) -> Matrix:
+    """A matrix product, or a scalar times a matrix (cells are bounded by the parser)."""
+    if not isinstance(a, Matrix):
+        s = _as_expr(a)
+        return Matrix(tuple(tuple(_mul(s, y) for y in r) for r in b.rows))
+    if not isinstance(b, Matrix):
+        s = _as_expr(b)
+        return Matrix(tuple(tuple(_mul(x, s) for x in r) for r in a.rows))
+    n, m, k = len(a.rows), len(a.rows[0]), len(b.rows[0])
+    if m != len(b.rows):
+        raise ParseError("matrix shapes do not match")
+    if n * m * k > 8000:
+        raise TooLarge("matrix product too large")
+    return Matrix(
+        tuple(
+            tuple(
+                _check_number(sympy.Add(*(sympy.Mul(a.rows[i][t], b.rows[t][j]) for t in range(m))))
+                for j in range(k)
+            )
+            for i in range(n)
+        )
+    )
 
 
 def _factorial(x: Expr) -> Expr:
