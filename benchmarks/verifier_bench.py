@@ -582,6 +582,15 @@ def _failures(report: dict, cases: list[dict], results: dict) -> str:
             if c["corpus"] == corpus and bool(ours[k]["pred"]) != bool(c["expected"])
         ]
         lines += [f"## {corpus} corpus: {len(wrong)} wrong", ""]
+        reasons: dict[str, int] = defaultdict(int)
+        for k in wrong:
+            reasons[("FN " if cases[k]["expected"] else "FP ") + str(ours[k]["why"])] += 1
+        if reasons:
+            lines += [
+                "By our reason: "
+                + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])),
+                "",
+            ]
         by_cat: dict[str, list[int]] = defaultdict(list)
         for k in wrong:
             by_cat[cases[k]["category"]].append(k)
@@ -602,7 +611,8 @@ def _failures(report: dict, cases: list[dict], results: dict) -> str:
                         "right" if bool(mv[k]["pred"]) == bool(c["expected"]) else "wrong"
                     )
                 lines.append(
-                    f"- **{kind}** id {c['id']}{src}: reason `{r['why']}`, extracted "
+                    f"- **{kind}** id {c['id']}{src} ({c.get('mode', 'strict')}, {_policy(c)}): "
+                    f"reason `{r['why']}`, extracted "
                     f"`{_short(r['extracted'], 120)}`{mvv}  \n"
                     f"  gold `{_short(c['gold'], 160)}`; response `{_short(c['response'])}`"
                     + (f"  \n  note: {c['note']}" if c.get("note") else "")
