@@ -91,6 +91,15 @@ MV_CATEGORY = {  # test function -> category
 # (file, line, index among the rows of that line) -> reason. Cases whose label is a parser
 # convention or depends on a non-default Math-Verify option, not a grading fact.
 EXCLUDE: dict[tuple[str, int, int], str] = {
+    ("tests/test_all.py", 70, 0): "decimal comma ('1000,99' for 1000.99): locale-dependent, a list "
+    "1000, 99 in English-language data; the label is a convention, not a grading fact",
+    (
+        "tests/test_all.py",
+        71,
+        0,
+    ): "decimal comma in the gold ('1,22'): a list 1, 22 or 1.22 (see line 70)",
+    ("tests/test_all.py", 72, 0): "decimal comma ('2,74' for 2.74, see line 70)",
+    ("tests/test_all.py", 87, 0): "decimal comma in the gold ('0,111', see line 70)",
     ("tests/test_all.py", 132, 0): "parser convention: Math-Verify rejects inline $...$ spanning "
     "newlines; the answer (9) is correct, so the label is not a grading fact",
     (
@@ -121,7 +130,8 @@ EXCLUDE: dict[tuple[str, int, int], str] = {
 LABEL_FIXES: dict[tuple[str, int, int], tuple[bool, str]] = {
     ("tests/test_yujianll.py", 28, 0): (
         False,
-        "label fixed 1 -> 0: 1 - 1/e and 1 + 1/e differ (reported as wrong in Math-Verify issue #14)",
+        "label fixed 1 -> 0: 1 - 1/e and 1 + 1/e differ (reported as wrong in Math-Verify issue #14; "
+        "Math-Verify pull request #82 corrects the same expectation)",
     ),
     ("tests/test_all.py", 951, 0): (
         True,
@@ -149,6 +159,70 @@ MV_ISSUE14 = [
     ("\\frac{2^{2005}+1}{3 \\cdot 2^{2006}}", "\\frac{1}{3 \\cdot 2^{2006}}"),
     ("1, 2, \\ldots, n", "1, 3, 5, \\ldots, 2n-1"),
     ("1:2:3:\\ldots", "1:4:9:\\ldots"),
+]
+
+# Other public Math-Verify issue reports: (issue, gold, response, expected, mode, note). The
+# reporters' Python strings are written as the LaTeX they denote; labels are the mathematically
+# right verdict (the reporter's expectation where it is one).
+MV_ISSUE_CASES = [
+    (
+        60,
+        "3x + 4y + 14 = 0",
+        "The answer is $\\boxed{3x - y + 13 = 0}$.",
+        False,
+        "strict",
+        "two different lines (Math-Verify said equal: both parsed to 0)",
+    ),
+    (
+        64,
+        "\\sqrt{1/n}",
+        "The answer is $\\boxed{\\frac{1}{\\sqrt{n}}}$.",
+        True,
+        "strict",
+        "equal for the positive n the problem has (Math-Verify said unequal)",
+    ),
+    (
+        41,
+        "4",
+        "The answer is $\\boxed{4\\sqrt(2)}$.",
+        False,
+        "strict",
+        "4 times a root is not 4 (Math-Verify said equal)",
+    ),
+    (
+        56,
+        "\\left( 3, \\frac{\\pi}{2} \\right)",
+        "The answer is $\\boxed{(3, \\frac{2\\pi}{3})}$.",
+        False,
+        "strict",
+        "a different second coordinate",
+    ),
+    (
+        25,
+        "m \\geq \\sqrt{2}",
+        "the solution to the problem is $m \\in [\\sqrt{2}, +\\infty)$",
+        True,
+        "eval",
+        "a relation and the same set as an interval",
+    ),
+    (
+        76,
+        "73",
+        "Right: 122 + 294 + 489 = 905\n\nSo answer is consistent.\n\nThus, the number of "
+        "residents who own all four of the things is **73**.\n\n---\n\nFinal Answer: **73**",
+        True,
+        "eval",
+        "a Markdown-bold final answer (Math-Verify read 234)",
+    ),
+    (
+        35,
+        "\\frac12",
+        "The answer is $\\boxed{\\frac{1}{2}}$.",
+        True,
+        "strict",
+        "\\frac without braces",
+    ),
+    (1, "2/3", "The answer is $\\boxed{\\frac{2}{3}}$.", True, "strict", "a slash fraction gold"),
 ]
 
 # Hendrycks' is_equiv(output, gold): test_in is the output, test_out the gold.
@@ -487,6 +561,22 @@ def math_verify_cases(repo: Repo) -> tuple[list[dict], list[dict]]:
                 response=f"The answer is $\\boxed{{{pred}}}$.",
                 gold=gold,
                 note="a pair the issue reporter says must not verify",
+            )
+        )
+    for num, gold, response, expected, mode, note in MV_ISSUE_CASES:
+        url = f"https://github.com/huggingface/Math-Verify/issues/{num}"
+        cases.append(
+            _case(
+                source="math-verify",
+                source_file=f"issues/{num}",
+                source_line=0,
+                source_commit=url,
+                category="mv_issue_reports",
+                expected=expected,
+                mode=mode,
+                response=response,
+                gold=gold,
+                note=note,
             )
         )
     return cases, excluded
