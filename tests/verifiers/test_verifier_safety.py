@@ -247,3 +247,49 @@ def test_symbolic_stage_is_bounded(a: str, g: str, what: str) -> None:
     v = verify(f"\\boxed{{{a}}}", g, timeout_s=3)
     assert time.perf_counter() - t0 < 5, what
     assert not v.correct
+
+
+# fmt: off
+COLD_CASES = [
+    # (response, gold, what): issue 9's time-bound cases, each decided on the parsed structure
+    ("\\boxed{(10^{8000}x)^{10000}}", "1", "a power of a product (sympy distributes it)"),
+    ("\\boxed{(10^{900}\\pi)^{10000}}", "1", "undecided warm, timeout cold before"),
+    ("\\boxed{\\lfloor (2+\\sqrt3)^{5000}\\rfloor}", "1", "a floor of a huge power"),
+    ("\\boxed{\\lceil (3+\\sqrt5)^{3000}\\rceil}", "1", "a ceiling of a huge power"),
+    (" ".join("\\boxed{" + "x+" * 600 + f"{i}}}" for i in range(1001)), "1", "1,001 distinct 2 KB boxes"),
+    ("\\boxed{\\frac{1}{(\\sqrt2+1)(\\sqrt2-1)-1} - \\frac{1}{(\\sqrt2+1)(\\sqrt2-1)-1} + 1}", "1",
+     "a hidden division by zero that sympy would cancel"),
+]
+# fmt: on
+
+_COLD = r"""
+import json, sys, time
+from rlsp_verifiers import verify
+out = []
+for r, g in json.loads(sys.stdin.read()):
+    t = time.perf_counter()
+    v = verify(r, g, timeout_s=5)
+    out.append([v.reason, time.perf_counter() - t])
+print(json.dumps(out))
+"""
+
+
+def test_time_bound_cases_are_fast_and_the_same_cold_and_warm() -> None:
+    """Each case in a fresh process (cold sympy cache) returns well within 6 s, and with the
+    verdict this (warm) process gives: a verdict is a function of its inputs."""
+    root = Path(rlsp_verifiers.__file__).parent.parent
+    pairs = [[r, g] for r, g, _ in COLD_CASES]
+    proc = subprocess.run(
+        [sys.executable, "-c", _COLD],
+        input=json.dumps(pairs),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    cold = json.loads(proc.stdout)
+    for (r, g, what), (reason, seconds) in zip(COLD_CASES, cold):
+        assert seconds < 6.0, (what, seconds)
+        assert verify(r, g, timeout_s=5).reason == reason, what
+        assert reason in ("too_large", "multiple_answers", "undefined"), (what, reason)
