@@ -523,3 +523,49 @@ def test_three_digit_entries_after_a_comma_are_not_thousands(a: int, b: int, sha
     _accepts(_boxed(shape.format(a, " " + str(b))), gold)
     _accepts(_boxed(gold), shape.format(a, " " + str(b)))
     _rejects(_boxed(f"{a}{b:03d}"), gold)
+
+
+@st.composite
+def labelled_pairs(draw: st.DrawFn) -> tuple[str, str, int, int]:
+    names = draw(st.sampled_from([("x", "y"), ("a", "b"), ("p", "q"), ("AB", "CD"), ("m", "n")]))
+    u = draw(st.integers(-50, 50))
+    v = draw(st.integers(-50, 50).filter(lambda t: t != u))
+    return names[0], names[1], u, v
+
+
+@given(labelled_pairs())
+def test_labels_bind_their_values(lp: tuple[str, str, int, int]) -> None:
+    """``x=4, y=5`` is ``y=5, x=4``, but not ``x=5, y=4``."""
+    a, b, u, v = lp
+    gold = f"{a}={u}, {b}={v}"
+    _accepts(_boxed(f"{b} = {v}, {a} = {u}"), gold)
+    _accepts(_boxed(f"{a} = {u}, \\quad {b} = {v}"), gold)
+    _rejects(_boxed(f"{a} = {v}, {b} = {u}"), gold)
+
+
+@st.composite
+def relations(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(gold, an equivalent relation, a near miss) for a one-sided bound on ``x``."""
+    c = draw(st.integers(-100, 100))
+    op = draw(st.sampled_from(["<", ">", "\\le", "\\ge"]))
+    flip = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le"}
+    strict = {"<": "\\le", ">": "\\ge", "\\le": "<", "\\ge": ">"}
+    gold = f"x {op} {c}"
+    equal = draw(st.sampled_from([f"{c} {flip[op]} x", f"-x {flip[op]} {-c}"]))
+    miss = draw(st.sampled_from([f"x {strict[op]} {c}", f"x {flip[op]} {c}", f"x {op} {c + 1}"]))
+    return gold, equal, miss
+
+
+@example(("x < 1", "-x > -1", "x > -1"))
+@given(relations())
+def test_relations_verify_when_equivalent_only(r: tuple[str, str, str]) -> None:
+    gold, equal, miss = r
+    _accepts(_boxed(equal), gold)
+    _rejects(_boxed(miss), gold)
+
+
+@given(st.integers(1, 9), st.integers(10, 99))
+def test_a_list_of_two_numbers_is_not_a_decimal(a: int, b: int) -> None:
+    """A gold list ``1, 22`` (with a space) is not the decimal 1.22, and the reverse."""
+    _rejects(_boxed(f"{a}.{b}"), f"{a}, {b}")
+    _rejects(_boxed(f"{a}, {b}"), f"{a}.{b}")
