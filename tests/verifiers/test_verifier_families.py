@@ -569,3 +569,66 @@ def test_a_list_of_two_numbers_is_not_a_decimal(a: int, b: int) -> None:
     """A gold list ``1, 22`` (with a space) is not the decimal 1.22, and the reverse."""
     _rejects(_boxed(f"{a}.{b}"), f"{a}, {b}")
     _rejects(_boxed(f"{a}, {b}"), f"{a}.{b}")
+
+
+@example(58, 500)
+@given(st.integers(1, 999), st.integers(0, 999))
+def test_comma_groups_of_three_are_thousands_not_decimals(a: int, b: int) -> None:
+    """``58,500`` (a count) is 58500: never the decimal 58.5 of a decimal-comma reading."""
+    grouped = f"{a},{b:03d}"
+    decimal = f"{a}.{b:03d}".rstrip("0").rstrip(".")
+    assume(Fraction(decimal) != a * 1000 + b)
+    _rejects(_boxed(decimal), grouped)
+    _rejects(_boxed(grouped), decimal)
+    _accepts(_boxed(str(a * 1000 + b)), grouped)
+
+
+@given(
+    st.fractions(min_value=Fraction(1, 99), max_value=100, max_denominator=99).filter(
+        lambda q: q.denominator % 2 and q.denominator % 5 and q.denominator > 2
+    ),
+    st.integers(1, 3),
+    st.sampled_from(["strict", "eval"]),
+)
+def test_a_coarse_decimal_is_not_an_exact_fraction(q: Fraction, digits: int, mode: str) -> None:
+    """0.33 is not 1/3 (the gold is exact, not a rounded decimal)."""
+    coarse = f"{float(q):.{digits}f}"
+    _rejects(_boxed(coarse), f"\\frac{{{q.numerator}}}{{{q.denominator}}}", mode=mode)
+
+
+def _mat(rows: list[list[int]]) -> str:
+    return (
+        "\\begin{pmatrix}" + " \\\\ ".join(" & ".join(map(str, r)) for r in rows) + "\\end{pmatrix}"
+    )
+
+
+@given(
+    st.lists(st.lists(st.integers(-9, 9), min_size=2, max_size=2), min_size=2, max_size=2),
+    st.lists(st.lists(st.integers(1, 9), min_size=2, max_size=2), min_size=2, max_size=2),
+)
+def test_unevaluated_matrix_arithmetic_under_literal(
+    a: list[list[int]], b: list[list[int]]
+) -> None:
+    """``A + B`` for their sum: equal as a closed form, not a literal answer."""
+    total = [[a[i][j] + b[i][j] for j in range(2)] for i in range(2)]
+    resp = _boxed(f"{_mat(a)} + {_mat(b)}")
+    _rejects(resp, _mat(total), "literal")
+    _accepts(_boxed(_mat(total)), _mat(total), "literal")
+
+
+@example(5, "The final answer is ${n}$ or ${m}$.")
+@given(
+    st.integers(-100, 100),
+    st.sampled_from(
+        [
+            "The final answer is ${n}$ or ${m}$.",
+            "The answer is either ${n}$ or ${m}$.",
+            "Final Answer: The final answer is ${n}, {m}$. I hope it is correct.",
+            "The final answer is $x = {n}$ or $x = {m}$.",
+            "So the answer is ${n}$. Actually, the final answer is ${m}$.",
+        ]
+    ),
+)
+def test_eval_mode_does_not_pick_one_of_several_answers(n: int, text: str) -> None:
+    _rejects(text.format(n=n, m=n + 1), str(n), mode="eval")
+    _accepts(f"The final answer is ${n}$.", str(n), mode="eval")
