@@ -181,7 +181,10 @@ def _run_engine(engine: str, cases_file: Path, n: int, tmp: Path, env: dict) -> 
         done = {}
         if out.exists():
             for line in out.read_text(encoding="utf-8").splitlines():
-                r = json.loads(line)
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short when a stalled worker was killed
+                    continue
                 if r.get("header"):
                     info = {k: v for k, v in r.items() if k != "header"}
                 else:
