@@ -422,6 +422,18 @@ def _ineq_interval(r: Rel) -> Seq | None:
             return None
         sides.reverse()
         ops = tuple(o.replace(">", "<") for o in reversed(ops))
+    if (
+        len(sides) == 3
+        and isinstance(sides[1], sympy.Abs)
+        and isinstance(sides[1].args[0], Symbol)
+        and all(isinstance(s, Expr) and s.is_number and s.is_real for s in (sides[0], sides[2]))
+        and sides[0] >= 0
+    ):
+        # a <= |z| <= b: [-b, -a] U [a, b]
+        lo, hi = sides[0], sides[2]
+        o, c = "(" if ops[0] == "<" else "[", ")" if ops[1] == "<" else "]"
+        flip = {"(": ")", "[": "]", ")": "(", "]": "["}
+        return Union((Seq(flip[c], flip[o], (-hi, -lo)), Seq(o, c, (lo, hi))))  # type: ignore[return-value]
     syms = [k for k, s in enumerate(sides) if isinstance(s, Symbol)]
     if len(sides) == 2 and not syms and all(isinstance(s, Expr) for s in sides):
         lb = _linear_bound(sides[0], ops[0], sides[1])
@@ -690,7 +702,7 @@ def _written_as_literal(v: Any) -> bool:
     v = _final_value(v)
     if isinstance(v, Quant):
         v = v.value
-    return isinstance(v, Lit)
+    return isinstance(v, Lit) or (isinstance(v, Matrix) and v.literal)
 
 
 def _items_of(v: Any) -> tuple[Any, ...] | None:
@@ -726,7 +738,8 @@ _BASED = re.compile(r"^([0-9A-Za-z]+)_\{?(\d{1,2})\}?$")
 _CHOICE_VALUE = re.compile(r"^\(([A-E])\)(.+)$")
 _CHOICE = re.compile(r"^\(?\s*([A-Ea-e])\s*\)?$")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
-_DEC_COMMA = re.compile(r"-?\d+,\d+")
+#: a decimal comma: 1000,99 and 0,111, never a thousands group (1,001 and 58,500 are numbers)
+_DEC_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,})|\d{4,},\d+)")
 
 
 def _valid_in_base(digits: str, base: int) -> bool:
@@ -806,7 +819,7 @@ def _compare(
     answer: str, gold: str, *, mode: str, deadline: Deadline, policy: str, short_groups: bool
 ) -> Decision:
     answer, gold = _unbox(answer), _unbox(gold)
-    na, ng = normalize(answer, short_groups=short_groups), normalize(gold, short_groups=False)
+    na, ng = normalize(answer, short_groups=short_groups), normalize(gold)
     if not na:
         return Decision(False, "empty_answer", "extract")
     ka, kg = comparison_key(na), comparison_key(ng)
@@ -814,9 +827,10 @@ def _compare(
         return Decision(True, "equal", "string")
     # a decimal comma: 1000,99 = 1000.99, 0,111 = 0.111 (the same digits; a three-digit group
     # after a non-zero lead is a thousands separator, read by normalize)
-    if _DEC_COMMA.fullmatch(ka) and ka.replace(",", ".") == kg:
+    ra, rg = answer.strip(), gold.strip()
+    if _DEC_COMMA.fullmatch(ra) and ra.replace(",", ".") == rg:
         return Decision(True, "equal", "string")
-    if _DEC_COMMA.fullmatch(kg) and kg.replace(",", ".") == ka:
+    if _DEC_COMMA.fullmatch(rg) and rg.replace(",", ".") == ra:
         return Decision(True, "equal", "string")
     # a word gold: \text{Evelyn} vs evelyn (case and \text wrappers do not matter)
     if "\\text{" in kg:

@@ -133,7 +133,7 @@ _GSM8K = re.compile(r"####\s*([^\n]+)")
 _MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$]+?)\$|\\\((.+?)\\\)", re.S)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 #: a number not glued to a word before it ("AZYUK2A" holds no number)
-_FREE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])-?\d[\d,]*(?:\.\d+)?(?![0-9])")
+_FREE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])-?\d[\d,]*(?:\.\d+)?(?![0-9])(?:\s?%)?")
 _NEGATION = re.compile(r"\b(?:not|no|never|isn't|aren't|wrong|incorrect)\b", re.I)
 
 
@@ -163,7 +163,8 @@ def _answer_of_sentence(s: str) -> str:
 
 _CHAT_TOKEN = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|end)\|>")
 _CONCLUSION = re.compile(
-    r"(?:^|[.!?]\s+|\n)((?:therefore|thus|hence|so|in conclusion)\b[^.!?\n]*?)[.!?]?\s*$", re.I
+    r"(?:^|[.!?]\s+|\$\s+|\n)((?:therefore|thus|hence|so|in conclusion)\b[^.!?\n$]*?)[.!?]?\s*$",
+    re.I,
 )
 _HOPE = re.compile(r"\s*I hope it is correct\.?\s*$", re.I)
 
@@ -242,6 +243,9 @@ def _fallback(text: str, name: str) -> str | None:
 
 def _strip_math(s: str) -> str:
     s = s.strip().rstrip(".").strip()
+    m_bold = re.fullmatch(r"\*\*([^*]+)\*\*", s)  # markdown bold: **73**
+    if m_bold:
+        s = m_bold.group(1).strip()
     m = re.fullmatch(r"\$+([^$]*?)\$+\.?", s, re.S) or re.fullmatch(r"\\\((.*?)\\\)\.?", s, re.S)
     if m:
         s = m.group(1)
@@ -426,11 +430,4 @@ def extract_answer(response: str, *, fallbacks: Sequence[str] = ()) -> str | Non
         >>> extract_answer("The answer is 7.", fallbacks=["answer_is"])
         '7'
     """
-    ex = extract(response, fallbacks)
-    if ex.reason is not None or not ex.answers:
-        return None
-    if ex.source == "box":
-        text = _after_think(response) or ""
-        boxes = [b for b in extract_boxes(text) if b is not None]
-        return boxes[-1].strip() if boxes else None
-    return ex.answers[-1]
+    return read_response(response, fallbacks=fallbacks).final_answer

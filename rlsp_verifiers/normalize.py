@@ -179,11 +179,11 @@ def normalize(s: str, *, short_groups: bool = True) -> str:
 
     Args:
         s: one extracted final answer (not a whole response).
-        short_groups: read ``a,bbb`` with a one- or two-digit lead (``1,100``) as a thousands
-            grouping (the default, used for answers when the gold is a number); ``False``
-            keeps it a list (used for golds: ``1,100`` is the pair of roots 1 and 100; longer
-            groupings such as ``7,425,000``, three-digit leads, groups starting with 0 such as
-            ``1,050`` and explicit separators ``5{,}525`` / ``10,\\!080`` are always numbers).
+        short_groups: read ``a,bbb`` with a one- or two-digit lead (``1,100``, ``58,500``) as a
+            thousands grouping (the default); ``False`` keeps it a list (the second reading the
+            verifier tries for an answer against a list gold; longer groupings such as
+            ``7,425,000``, three-digit leads, groups starting with 0 such as ``1,050`` and
+            explicit separators ``5{,}525`` / ``10,\\!080`` are always numbers).
 
     Returns:
         The normalised answer, with single spaces.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
@@ -124,9 +124,14 @@ class Rel:
 
 @dataclass(frozen=True)
 class Matrix:
-    """A matrix (rows of entries), from ``pmatrix``/``bmatrix``/``matrix``."""
+    """A matrix (rows of entries), from ``pmatrix``/``bmatrix``/``matrix``.
+
+    ``literal``: every entry was written as a number literal (a matrix built by ``+``, ``-`` or a
+    product is not), for the ``"literal"`` answer policy.
+    """
 
     rows: tuple[tuple[Any, ...], ...]
+    literal: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1189,6 +1194,7 @@ class _Parser:
             while not self.at("ch", "}"):
                 self.next()
             self.i += 1
+        all_lit = True
         rows: list[tuple[Any, ...]] = []
         row: list[Any] = []
         while True:
@@ -1197,7 +1203,9 @@ class _Parser:
                 break
             if self.peek() is None:
                 raise ParseError("unclosed environment")
-            row.append(_as_expr(self.parse_relation()))
+            cell = self.parse_relation()
+            all_lit = all_lit and isinstance(cell, Lit)
+            row.append(_as_expr(cell))
             if self.at("ch", "&"):
                 self.i += 1
                 continue
@@ -1221,7 +1229,7 @@ class _Parser:
             raise ParseError("ragged matrix")
         if len(rows) * len(rows[0]) > 400:
             raise TooLarge("matrix too large")
-        return Matrix(tuple(rows))
+        return Matrix(tuple(rows), literal=all_lit)
 
     def _command(self, name: str) -> Any:
         if name == "frac":
@@ -1495,7 +1503,9 @@ def map_exprs(value: Any, f: Any) -> Any:
     if isinstance(value, Rel):
         return Rel(value.ops, tuple(map_exprs(x, f) for x in value.sides))
     if isinstance(value, Matrix):
-        return Matrix(tuple(tuple(map_exprs(x, f) for x in r) for r in value.rows))
+        return Matrix(
+            tuple(tuple(map_exprs(x, f) for x in r) for r in value.rows), literal=value.literal
+        )
     return value
 
 
