@@ -375,15 +375,17 @@ def _is_label(v: Any) -> bool:
         return True
     if isinstance(v, sympy.Abs):  # |AB| = 1
         return _is_label(v.args[0])
+
+    def point(s: Any) -> bool:  # a geometric point: one upper-case letter
+        return isinstance(s, Symbol) and len(s.name) == 1 and s.name.isupper()
+
     return (
         isinstance(v, sympy.Mul)
         and len(v.args) <= 4
         and all(
-            isinstance(a, Symbol)
-            or (isinstance(a, sympy.Pow) and isinstance(a.base, Symbol) and a.exp == -1)
-            for a in v.args
+            point(a) or (isinstance(a, sympy.Pow) and point(a.base) and a.exp == -1) for a in v.args
         )
-    )  # AB = 4, \frac{NO}{BO} = \frac{1}{\sqrt6}
+    )  # AB = 4, \frac{NO}{BO} = \frac{1}{\sqrt6}; never xy = 6 (an equation)
 
 
 def _linear_bound(lhs: Expr, op: str, rhs: Expr) -> tuple[Symbol, str, Expr] | None:
@@ -603,7 +605,8 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
 
 #: Short words that are answers, never products of one-letter variables.
 _WORD_ANSWERS = frozenset(
-    "yes no odd even all none true false both neither never always zero one two some any".split()
+    "yes no odd even all none true false both neither never always zero one two six ten some any"
+    " not and but nor yet top bet".split()
 )
 
 
@@ -611,7 +614,7 @@ def _same_product(a: str, b: str) -> bool:
     """``ba`` = ``ab``: two short runs of letters that are products of the same variables."""
     if not (a.isalpha() and b.isalpha() and a.isascii() and b.isascii()):
         return False
-    if len(a) > 6 or len(b) > 6 or a in _WORD_ANSWERS or b in _WORD_ANSWERS:
+    if len(a) > 3 or len(b) > 3 or a in _WORD_ANSWERS or b in _WORD_ANSWERS:
         return False
     return sorted(a) == sorted(b)
 

@@ -54,7 +54,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "volt": ("v", "volt"),
     "newton": ("n", "newton"),
     "joule": ("j", "joule"),
-    "kelvin": ("k", "kelvin"),
+    "kelvin": ("kelvin",),
     "celsius": ("celsius",),
     "fahrenheit": ("fahrenheit",),
     "pascal": ("pa", "pascal"),
@@ -78,7 +78,10 @@ NOT_UNITS = frozenset(
     percent percentage pct a an the it this that these those which what or
     none all any some every infinite infinitely many undefined impossible unknown
     negative tenth tenths hundredth hundredths thousandth thousandths millionth millionths
-    halfs thirds fourths fifths sixths sevenths eighths ninths score grand crore lakh
+    halfs thirds fourths fifths sixths sevenths eighths ninths score grand crore lakh gross
+    k bn mn mio mil thou factorial factorials inverse reciprocal reciprocals log logs exp
+    negated doubled tripled halved squares cubes mod modulo repeating recurring choose
+    to from with without except excluding including exclusive inclusive
     x y z n k
     """.split()
 )
@@ -141,6 +144,8 @@ def unit_of(text: str, power: int = 1) -> str | None:
         for w in low:
             s = w[:-1] if w.endswith("s") and len(w) > 3 else w
             if w in NOT_UNITS or s in NOT_UNITS or len(w) < 2 or len(w) > 20:
+                return None
+            if w.endswith(("ths", "th")) and len(w) > 4:  # sixteenths, billionth: fractions
                 return None
             nouns.append(s)
         name = "word:" + " ".join(nouns)

@@ -51,6 +51,14 @@ HACKS = [
     (B("90^\\circ"), "\\frac{\\pi}{2}", "closed_form", "degrees are not converted to radians"),
     (B("5 \\text{ cm}"), "5 \\text{ inches}", "closed_form", "a different unit"),
     (B("5 \\text{ apples}"), "5 \\text{ pears}", "closed_form", "a different count noun"),
+    (B("68 \\text{ factorial}"), "68", "closed_form", "an operation word is not a count noun"),
+    (B("5\\text{k}"), "5", "closed_form", "k is a multiplier, not a unit"),
+    (B("5\\text{ sixteenths}"), "5", "closed_form", "a fraction word"),
+    (B("6"), "xy=6", "closed_form", "an equation in two variables is not a labelled value"),
+    (B("east"), "seat", "closed_form", "an anagram of a word answer"),
+    (B("x \\approx 6"), "6", "closed_form", "approximately is a hedge"),
+    (B("1.10"), "1, 10", "closed_form", "a list is not a decimal"),
+    (B("1.001"), "1,001", "closed_form", "a thousands group is not a decimal comma"),
 ]
 
 RECALL = [
@@ -90,6 +98,15 @@ RECALL = [
     (B("9\\text{ a.m.}"), "9", "strict", "a clock unit"),
     (B("\\text{(B)}"), "(B)", "strict", "a choice in text"),
     (B("(B) 12"), "(B)", "strict", "a choice with its value"),
+    (B("1000,99"), "1000.99", "eval", "a decimal comma"),
+    (B("58500"), "58,500", "strict", "a gold with a thousands separator"),
+    (B("1,100"), "1, 100", "strict", "an answer a,bbb read as a list against a list gold"),
+    (B("0.0833333333333333"), "\\frac{1}{12}", "strict", "a full-precision decimal"),
+    (B("\\begin{pmatrix}1 & 2\\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}1 & 1\\\\ 1 & 1\\end{pmatrix}"),
+     "\\begin{pmatrix}2 & 3\\\\ 4 & 5\\end{pmatrix}", "strict", "matrix arithmetic (closed_form)"),
+    (B("z \\in [-2, -1] \\cup [1, 2]"), "1 \\le |z| \\le 2", "strict", "a range of |z| as a union"),
+    ("Final Answer: **73**", "73", "eval", "a markdown-bold final answer"),
+    ("Thus, there are 12 distinct sequences. <|im_start|>user", "12", "eval", "a conclusion sentence"),
 ]
 # fmt: on
 
@@ -112,6 +129,14 @@ def test_units_and_literals_are_typed() -> None:
     assert plain(parse("42 inches")).unit == "inch"
     assert isinstance(parse("\\frac{3}{4}"), Lit) and not isinstance(parse("3+4"), Lit)
     assert isinstance(parse("6.8\\times 10^{3}"), Lit)
+
+
+def test_matrix_arithmetic_is_not_a_literal() -> None:
+    r = B(
+        "\\begin{pmatrix}1 & 2\\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}1 & 1\\\\ 1 & 1\\end{pmatrix}"
+    )
+    v = verify(r, "\\begin{pmatrix}2 & 3\\\\ 4 & 5\\end{pmatrix}", answer_policy="literal")
+    assert v.reason == "unevaluated"
 
 
 def test_answer_policy_is_checked() -> None:
