@@ -96,12 +96,12 @@ def _response_logprobs(model_dir: str, rollouts) -> list[float]:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from rlsp_agents.train import _collate, _forward
+    from rlsp_agents.batching import collate, forward
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    batch = _collate(rollouts, 0)
+    batch = collate(rollouts, 0)
     with torch.no_grad():
-        lp, _, _ = _forward(
+        lp, _, _ = forward(
             model,
             None,
             batch,
