@@ -21,12 +21,10 @@ from typing import Any
 
 from rlsp_env import data
 from rlsp_env.problem import Problem
-from rlsp_env.text import last_boxed
 
 __all__ = [
     "DATASET_LOADERS",
     "filter_problems",
-    "last_boxed",
     "load_problems",
 ]
 
@@ -65,7 +63,7 @@ def _with_final_answer(solution: Any, gold: str) -> str | None:
     if solution is None:
         return None
     text = str(solution).rstrip()
-    if last_boxed(text) is None:
+    if _final_box(text) is None:
         text = f"{text}\n\nThe final answer is \\boxed{{{gold}}}"
     return text
 
@@ -89,8 +87,16 @@ def _load_math500(rows: list[dict[str, Any]]) -> list[Problem]:
     return out
 
 
+def _final_box(text: str) -> str | None:
+    """The last complete box of a solution, by the verifier's box grammar (``None``: none)."""
+    from rlsp_verifiers.extract import extract_boxes
+
+    boxes = [b.strip() for b in extract_boxes(text) if b is not None]
+    return boxes[-1] if boxes else None
+
+
 def _boxed_gold(solution: str, name: str, i: int) -> str:
-    gold = last_boxed(solution)
+    gold = _final_box(solution)
     if gold is None:
         raise ValueError(f"{name} row {i}: no \\boxed{{}} answer in its solution")
     return gold
