@@ -256,6 +256,12 @@ class ScoringPool:
         """How many verifier workers were killed and replaced (timeouts, crashes) so far."""
         return self._verifiers.restarts
 
+    def alive(self) -> int:
+        """How many verifier worker processes are running now (0 once closed)."""
+        if self._closed:
+            return 0
+        return sum(w.proc.poll() is None for w in list(self._verifiers._workers))
+
     def _run(self) -> None:
         from rlsp_env.scoring import score_batch
 
