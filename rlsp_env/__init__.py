@@ -70,8 +70,6 @@ def make_problems(
         >>> [p.meta["split"] for p in ps]
         ['test', 'test']
     """
-    from rlsp_env.envs import build_source
-
     env_id = env_id.split(":", 1)[1] if env_id.startswith("rlsp_env:") else env_id
     base = env_kwargs(env_id)
     allowed = set(inspect.signature(MathEnv.__init__).parameters) - {"self"}
@@ -84,7 +82,7 @@ def make_problems(
     if "family" in base:
         if n is None:
             raise ValueError(f"{env_id} is an unbounded procedural stream: give n")
-        src = build_source(**base, split=split, problem_seed=int(seed), **src_kwargs)
+        src = MathEnv(**base, split=split, problem_seed=int(seed), **src_kwargs).source
         out: list[Problem] = []
         seen: set[str] = set()
         limit = min(len(src), 50 * int(n) + 1000)
@@ -99,7 +97,7 @@ def make_problems(
             f"{env_id}: only {len(out)} distinct problems found in {limit} draws for n={n}; "
             "ask for fewer or raise the difficulty"
         )
-    src = build_source(**base, split=split, **src_kwargs)
+    src = MathEnv(**base, split=split, **src_kwargs).source
     size = len(src)
     if n is None or n >= size:
         return [src.get(i) for i in range(size)]

@@ -165,42 +165,28 @@ def _load_gsm8k(rows: list[dict[str, Any]]) -> list[Problem]:
     return out
 
 
-def _load_aime24(rows: list[dict[str, Any]]) -> list[Problem]:
-    out = []
-    for i, r in enumerate(rows):
-        text = r.get("problem") or _need(r, "question", "aime24", i)
-        out.append(
-            Problem(
-                id=f"aime24/{r.get('id', i)}",
-                problem=text,
-                answer=_number_text(_need(r, "answer", "aime24", i)),
-                solution=_with_final_answer(r.get("solution"), _number_text(r["answer"])),
-                subject="competition",
-                level=None,
-                source="aime24",
-                meta={"url": r.get("url"), "index": i},
-            )
-        )
-    return out
+def _competition_loader(name: str) -> Callable[[list[dict[str, Any]]], list[Problem]]:
+    """The loader of a competition set (AIME, AMC): numeric answers, solutions where given."""
 
-
-def _load_amc23(rows: list[dict[str, Any]]) -> list[Problem]:
-    out = []
-    for i, r in enumerate(rows):
-        text = r.get("problem") or _need(r, "question", "amc23", i)
-        out.append(
-            Problem(
-                id=f"amc23/{r.get('id', i)}",
-                problem=text,
-                answer=_number_text(_need(r, "answer", "amc23", i)),
-                solution=None,
-                subject="competition",
-                level=None,
-                source="amc23",
-                meta={"url": r.get("url"), "index": i},
+    def load(rows: list[dict[str, Any]]) -> list[Problem]:
+        out = []
+        for i, r in enumerate(rows):
+            answer = _number_text(_need(r, "answer", name, i))
+            out.append(
+                Problem(
+                    id=f"{name}/{r.get('id', i)}",
+                    problem=r.get("problem") or _need(r, "question", name, i),
+                    answer=answer,
+                    solution=_with_final_answer(r.get("solution"), answer),
+                    subject="competition",
+                    level=None,
+                    source=name,
+                    meta={"url": r.get("url"), "index": i},
+                )
             )
-        )
-    return out
+        return out
+
+    return load
 
 
 def _load_minerva(rows: list[dict[str, Any]]) -> list[Problem]:
@@ -260,8 +246,8 @@ DATASET_LOADERS: dict[str, Callable[..., list[Problem]]] = {
     "math500": _load_math500,
     "math": _load_math,
     "gsm8k": _load_gsm8k,
-    "aime24": _load_aime24,
-    "amc23": _load_amc23,
+    "aime24": _competition_loader("aime24"),
+    "amc23": _competition_loader("amc23"),
     "minerva_math": _load_minerva,
     "olympiadbench": _load_olympiadbench,
 }

@@ -99,40 +99,34 @@ def _check_int(name: str, v: Any, lo: int) -> int:
     return int(v)
 
 
-def build_source(
-    *,
-    dataset: str | None = None,
-    family: str | None = None,
-    problems: Sequence[Problem] | None = None,
-    split: str | None = None,
-    difficulty: int = 1,
-    levels: Iterable[int] | int | None = None,
-    subjects: Iterable[str] | str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    problem_seed: int = 0,
-    num_problems: int | None = None,
+def _source(
+    dataset: str | None, family: str | None, problems: Sequence[Problem] | None, **kw: Any
 ) -> ProblemSource:
-    """Builds the problem source named by exactly one of ``dataset``, ``family``, ``problems``."""
-    given = [x is not None for x in (dataset, family, problems)]
-    if sum(given) != 1:
+    """The problem source named by exactly one of ``dataset``, ``family``, ``problems``."""
+    if sum(x is not None for x in (dataset, family, problems)) != 1:
         raise ValueError("give exactly one of dataset=..., family=... or problems=[...]")
+    split, n = kw["split"], kw["num_problems"]
     if dataset is not None:
         src: ProblemSource = DatasetSource(
-            dataset, split=split or "all", levels=levels, subjects=subjects, data_dir=data_dir
+            dataset,
+            split=split or "all",
+            levels=kw["levels"],
+            subjects=kw["subjects"],
+            data_dir=kw["data_dir"],
         )
-        if num_problems is not None:
-            n = _check_int("num_problems", num_problems, 1)
+        if n is not None:
+            n = _check_int("num_problems", n, 1)
             src = ListSource([src.get(i) for i in range(min(n, len(src)))], name=dataset)
         return src
     if family is not None:
-        if levels is not None or subjects is not None:
+        if kw["levels"] is not None or kw["subjects"] is not None:
             raise ValueError("levels/subjects filter datasets; procedural families use difficulty")
         return ProceduralSource(
             family,
-            difficulty=difficulty,
+            difficulty=kw["difficulty"],
             split=split or "train",
-            seed=problem_seed,
-            num_problems=num_problems,
+            seed=kw["seed"],
+            num_problems=n,
         )
     assert problems is not None
     return ListSource(problems)
@@ -310,16 +304,17 @@ class MathEnv(gym.Env[str, str]):
         self.eval_mode = bool(eval_mode)
         if self.eval_mode and family is not None and num_problems is None:
             num_problems = 500
-        self.source = build_source(
-            dataset=dataset,
-            family=family,
-            problems=problems,
+        #: where the problems come from (a dataset, a procedural family or a list)
+        self.source = _source(
+            dataset,
+            family,
+            problems,
             split=split,
             difficulty=difficulty,
             levels=levels,
             subjects=subjects,
             data_dir=data_dir,
-            problem_seed=_check_int("problem_seed", problem_seed, 0),
+            seed=_check_int("problem_seed", problem_seed, 0),
             num_problems=num_problems,
         )
         reward_spec = make_reward_spec(

@@ -32,7 +32,13 @@ from rlsp_env.rewards import CHANNELS, ChannelInput, ScoreResult, combine
 from rlsp_env.spec import RewardSpec
 from rlsp_env.text import effective_length, read_response
 
-__all__ = ["close_shared_pools", "score_batch", "shared_pool", "verifier_options"]
+__all__ = [
+    "close_shared_pools",
+    "make_pool",
+    "score_batch",
+    "shared_pool",
+    "verifier_options",
+]
 
 
 def verifier_options(spec: RewardSpec, fn: Any = None) -> dict[str, Any]:
@@ -53,6 +59,16 @@ def verifier_options(spec: RewardSpec, fn: Any = None) -> dict[str, Any]:
     return opts
 
 
+def make_pool(spec: RewardSpec, workers: int) -> Any:
+    """A :class:`rlsp_verifiers.VerifierPool` of ``workers`` processes set up as the spec says
+    (its timeout, mode and answer policy); the caller closes it."""
+    from rlsp_verifiers import VerifierPool
+
+    return VerifierPool(
+        workers=workers, timeout_s=spec.timeout_s, **verifier_options(spec, VerifierPool)
+    )
+
+
 _SHARED: dict[tuple, Any] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -71,7 +87,7 @@ def shared_pool(spec: RewardSpec) -> Any:
     with _SHARED_LOCK:
         pool = _SHARED.get(key)
         if pool is None:
-            pool = VerifierPool(workers=1, timeout_s=spec.timeout_s, **opts)
+            pool = make_pool(spec, 1)
             _SHARED[key] = pool
         return pool
 

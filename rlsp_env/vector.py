@@ -40,7 +40,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from rlsp_env.envs import MathEnv
-from rlsp_env.scoring import score_batch
+from rlsp_env.scoring import make_pool, score_batch
 
 __all__ = ["MathVectorEnv"]
 
@@ -159,14 +159,7 @@ class MathVectorEnv(gym.vector.VectorEnv):
         if self.verifier_workers == 0:
             return None
         if self._pool is None:
-            from rlsp_env.scoring import verifier_options
-            from rlsp_verifiers import VerifierPool
-
-            self._pool = VerifierPool(
-                workers=self.verifier_workers,
-                timeout_s=self.reward_spec.timeout_s,
-                **verifier_options(self.reward_spec, VerifierPool),
-            )
+            self._pool = make_pool(self.reward_spec, self.verifier_workers)
         return self._pool
 
     # ------------------------------------------------------------------ Gymnasium API

@@ -224,8 +224,7 @@ class ScoringPool:
         judge: Any = None,
         scorer: str | None = None,
     ) -> None:
-        from rlsp_env.scoring import verifier_options
-        from rlsp_verifiers import VerifierPool
+        from rlsp_env.scoring import make_pool
 
         if scorer not in (None, "rlsp_env.rewards:score"):
             raise ValueError(
@@ -243,9 +242,7 @@ class ScoringPool:
         self.timeout_s = spec.timeout_s
         self.judge = judge
         self.workers = workers
-        self._verifiers = VerifierPool(
-            workers=workers, timeout_s=spec.timeout_s, **verifier_options(spec, VerifierPool)
-        )
+        self._verifiers = make_pool(spec, workers)
         self._tasks: queue.Queue[_Task | None] = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="rlsp-scoring", daemon=True)

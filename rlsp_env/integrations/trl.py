@@ -109,18 +109,11 @@ def prompt_rows(
     return rows
 
 
-def make_dataset(
-    env_id: str,
-    n: int,
-    *,
-    split: str | None = None,
-    seed: int = 0,
-    system_prompt: str | None = None,
-    **env_kwargs: Any,
-) -> Any:
+def make_dataset(env_id: str, n: int, **kwargs: Any) -> Any:
     """A ``datasets.Dataset`` with ``prompt`` (chat), ``gold`` and ``problem_id`` columns.
 
-    See :func:`prompt_rows` for the arguments.
+    Takes the arguments of :func:`prompt_rows` (``split``, ``seed``, ``system_prompt``, env
+    arguments).
 
     Example:
         >>> ds = make_dataset("rlsp/Arithmetic-v0", 4)  # doctest: +SKIP
@@ -129,8 +122,7 @@ def make_dataset(
     """
     import datasets
 
-    rows = prompt_rows(env_id, n, split=split, seed=seed, system_prompt=system_prompt, **env_kwargs)
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list(prompt_rows(env_id, n, **kwargs))
 
 
 def completion_text(completion: Any) -> str:
@@ -225,14 +217,9 @@ class RewardScorer:
 
     def _verifier_pool(self) -> Any:
         if self.workers and self._pool is None:
-            from rlsp_env.scoring import verifier_options
-            from rlsp_verifiers import VerifierPool
+            from rlsp_env.scoring import make_pool
 
-            self._pool = VerifierPool(
-                workers=self.workers,
-                timeout_s=self.spec.timeout_s,
-                **verifier_options(self.spec, VerifierPool),
-            )
+            self._pool = make_pool(self.spec, self.workers)
         return self._pool
 
     def score(

@@ -1,18 +1,11 @@
-"""The ``arithmetic`` procedural family (Integer arithmetic): registers ``rlsp/Arithmetic-v0``."""
+"""Procedural family ``arithmetic`` (integer arithmetic), registered as ``rlsp/Arithmetic-v0``."""
 
 from __future__ import annotations
 
 import numpy as np
 import sympy
 
-from rlsp_env.tasks.base import (
-    Draft,
-    Family,
-    check_gold,
-    finish,
-    randint,
-    register_family,
-)
+from rlsp_env.tasks.base import Draft, check_gold, family, finish, randint
 
 
 def _add_steps(a: int, b: int) -> list[str]:
@@ -65,6 +58,11 @@ def _mul_steps(a: int, b: int) -> list[str]:
     return steps
 
 
+@family(
+    "arithmetic",
+    "integer arithmetic (difficulty 1: 2-digit + 2-digit)",
+    env_id="rlsp/Arithmetic-v0",
+)
 def _gen_arithmetic(rng: np.random.Generator, d: int) -> Draft:
     if d == 1 or d == 2:
         lo, hi = (10, 99) if d == 1 else (100, 999)
@@ -123,15 +121,3 @@ def _gen_arithmetic(rng: np.random.Generator, d: int) -> Draft:
         raise ValueError(f"arithmetic: difficulty must be 1..5, got {d}")
     answer = str(value)
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {})
-
-
-register_family(
-    Family(
-        "arithmetic",
-        _gen_arithmetic,
-        5,
-        "integer arithmetic (difficulty 1: 2-digit + 2-digit)",
-        env_id="rlsp/Arithmetic-v0",
-        answer_policy="literal",
-    )
-)

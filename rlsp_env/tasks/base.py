@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-__all__ = ["Draft", "FAMILIES", "Family", "register_family"]
+__all__ = ["Draft", "FAMILIES", "Family", "family", "register_family"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,23 @@ def register_family(family: Family) -> Family:
         raise ValueError(f"env id {family.env_id!r} is already registered")
     FAMILIES[family.name] = family
     return family
+
+
+def family(
+    name: str,
+    description: str,
+    *,
+    env_id: str,
+    max_difficulty: int = 5,
+    answer_policy: str = "literal",
+) -> Callable[[Callable[[np.random.Generator, int], Draft]], Callable[..., Draft]]:
+    """Registers the decorated generator as a family (see :class:`Family` for the fields)."""
+
+    def deco(generate: Callable[[np.random.Generator, int], Draft]) -> Callable[..., Draft]:
+        register_family(Family(name, generate, max_difficulty, description, env_id, answer_policy))
+        return generate
+
+    return deco
 
 
 def check_gold(a: Any, b: Any, what: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``fractions`` procedural family (Fraction arithmetic): registers ``rlsp/Fractions-v0``."""
+"""Procedural family ``fractions`` (fraction arithmetic), registered as ``rlsp/Fractions-v0``."""
 
 from __future__ import annotations
 
@@ -7,18 +7,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from rlsp_env.tasks.base import (
-    Draft,
-    Family,
-    check_gold,
-    finish,
-    frac_tex,
-    randint,
-    register_family,
-    sym_rational,
-)
+from rlsp_env.tasks.base import Draft, check_gold, family, finish, frac_tex, randint, sym_rational
 
 
+@family("fractions", "fraction arithmetic, answers in lowest terms", env_id="rlsp/Fractions-v0")
 def _gen_fractions(rng: np.random.Generator, d: int) -> Draft:
     def frac(lo_den: int, hi_den: int) -> Fraction:
         den = randint(rng, lo_den, hi_den)
@@ -117,15 +109,3 @@ def _gen_fractions(rng: np.random.Generator, d: int) -> Draft:
     else:
         steps.append(f"This simplifies to the integer ${answer}$.")
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {})
-
-
-register_family(
-    Family(
-        "fractions",
-        _gen_fractions,
-        5,
-        "fraction arithmetic, answers in lowest terms",
-        env_id="rlsp/Fractions-v0",
-        answer_policy="literal",
-    )
-)

@@ -1,4 +1,4 @@
-"""The ``linear_equation`` procedural family (One linear equation in x): registers ``rlsp/LinearEquation-v0``."""
+"""Procedural family ``linear_equation`` (one linear equation in x), registered as ``rlsp/LinearEquation-v0``."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from rlsp_env.tasks.base import (
-    Draft,
-    Family,
-    finish,
-    frac_tex,
-    nonzero,
-    poly_tex,
-    randint,
-    register_family,
-    signed,
-)
+from rlsp_env.tasks.base import Draft, family, finish, frac_tex, nonzero, poly_tex, randint, signed
 
 
 def _solve_linear(lhs: Any, rhs: Any) -> Fraction:
@@ -30,6 +20,7 @@ def _solve_linear(lhs: Any, rhs: Any) -> Fraction:
     return Fraction(int(s.p), int(s.q))
 
 
+@family("linear_equation", "one linear equation in x", env_id="rlsp/LinearEquation-v0")
 def _gen_linear_equation(rng: np.random.Generator, d: int) -> Draft:
     steps: list[str] = []
     if d == 1:
@@ -109,15 +100,3 @@ def _gen_linear_equation(rng: np.random.Generator, d: int) -> Draft:
     answer = frac_tex(value)
     steps.append(f"Therefore $x = {answer}$.")
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {})
-
-
-register_family(
-    Family(
-        "linear_equation",
-        _gen_linear_equation,
-        5,
-        "one linear equation in x",
-        env_id="rlsp/LinearEquation-v0",
-        answer_policy="literal",
-    )
-)

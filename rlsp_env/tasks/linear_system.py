@@ -1,19 +1,14 @@
-"""The ``linear_system`` procedural family (Linear systems (2x2 and 3x3)): registers ``rlsp/LinearSystem-v0``."""
+"""Procedural family ``linear_system`` (2x2 and 3x3 linear systems), registered as ``rlsp/LinearSystem-v0``."""
 
 from __future__ import annotations
 
 import numpy as np
 import sympy
 
-from rlsp_env.tasks.base import (
-    Draft,
-    Family,
-    finish,
-    randint,
-    register_family,
-)
+from rlsp_env.tasks.base import Draft, family, finish, randint
 
 
+@family("linear_system", "2x2 and 3x3 linear systems", env_id="rlsp/LinearSystem-v0")
 def _gen_linear_system(rng: np.random.Generator, d: int) -> Draft:
     if d not in range(1, 6):
         raise ValueError(f"linear_system: difficulty must be 1..5, got {d}")
@@ -67,15 +62,3 @@ def _gen_linear_system(rng: np.random.Generator, d: int) -> Draft:
     answer = "(" + ", ".join(str(s) for s in sol) + ")"
     canonical = f"s{n}:{mat}:{rhs}"  # the same system at two difficulties is one problem
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {"size": n})
-
-
-register_family(
-    Family(
-        "linear_system",
-        _gen_linear_system,
-        5,
-        "2x2 and 3x3 linear systems",
-        env_id="rlsp/LinearSystem-v0",
-        answer_policy="literal",
-    )
-)

@@ -1,4 +1,4 @@
-"""The ``polynomial`` procedural family (Polynomials (evaluate, roots, expand, remainders)): registers ``rlsp/Polynomial-v0``."""
+"""Procedural family ``polynomial`` (polynomials: evaluate, roots, expand, remainders), registered as ``rlsp/Polynomial-v0``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import sympy
 
 from rlsp_env.tasks.base import (
     Draft,
-    Family,
     check_gold,
+    family,
     finish,
     nonzero,
     poly_tex,
     randint,
-    register_family,
     signed,
 )
 
 
+@family("polynomial", "evaluate, factor, expand, remainder theorem", env_id="rlsp/Polynomial-v0")
 def _gen_polynomial(rng: np.random.Generator, d: int) -> Draft:
     x = sympy.Symbol("x")
     steps: list[str] = []
@@ -101,15 +101,3 @@ def _gen_polynomial(rng: np.random.Generator, d: int) -> Draft:
     else:
         raise ValueError(f"polynomial: difficulty must be 1..5, got {d}")
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {})
-
-
-register_family(
-    Family(
-        "polynomial",
-        _gen_polynomial,
-        5,
-        "evaluate, factor, expand, remainder theorem",
-        env_id="rlsp/Polynomial-v0",
-        answer_policy="literal",
-    )
-)

@@ -1,18 +1,11 @@
-"""The ``word_problem`` procedural family (Multi-step word problems): registers ``rlsp/WordProblem-v0``."""
+"""Procedural family ``word_problem`` (multi-step word problems), registered as ``rlsp/WordProblem-v0``."""
 
 from __future__ import annotations
 
 import numpy as np
 import sympy
 
-from rlsp_env.tasks.base import (
-    Draft,
-    Family,
-    check_gold,
-    finish,
-    randint,
-    register_family,
-)
+from rlsp_env.tasks.base import Draft, check_gold, family, finish, randint
 
 _NAMES = [
     "Ava",
@@ -31,6 +24,7 @@ _NAMES = [
 _ITEMS = ["apples", "marbles", "stickers", "pencils", "cookies", "stamps", "shells", "cards"]
 
 
+@family("word_problem", "multi-step story problems", env_id="rlsp/WordProblem-v0")
 def _gen_word_problem(rng: np.random.Generator, d: int) -> Draft:
     name = _NAMES[randint(rng, 0, len(_NAMES) - 1)]
     item = _ITEMS[randint(rng, 0, len(_ITEMS) - 1)]
@@ -127,15 +121,3 @@ def _gen_word_problem(rng: np.random.Generator, d: int) -> Draft:
     check_gold(sym, value, "word problem")
     answer = str(value)
     return Draft(question, answer, finish("\n".join(steps), answer), canonical, {})
-
-
-register_family(
-    Family(
-        "word_problem",
-        _gen_word_problem,
-        5,
-        "multi-step story problems",
-        env_id="rlsp/WordProblem-v0",
-        answer_policy="literal",
-    )
-)
