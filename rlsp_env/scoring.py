@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import threading
@@ -52,11 +53,15 @@ def verifier_options(spec: RewardSpec, fn: Any = None) -> dict[str, Any]:
     """
     if fn is None:
         from rlsp_verifiers import verify as fn
-    params = inspect.signature(fn).parameters
     opts: dict[str, Any] = {"mode": spec.verifier_mode}
-    if "answer_policy" in params:
+    if _takes_answer_policy(fn):
         opts["answer_policy"] = spec.answer_policy
     return opts
+
+
+@functools.lru_cache(maxsize=16)
+def _takes_answer_policy(fn: Any) -> bool:
+    return "answer_policy" in inspect.signature(fn).parameters
 
 
 def make_pool(spec: RewardSpec, workers: int) -> Any:

@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -217,6 +218,19 @@ def effective_length(reasoning: str, tokenizer: object | None = None) -> float:
         >>> effective_length("add 2 and 3") == effective_length("add 2 and 3\\nadd 2 and 3")
         True
     """
+    try:
+        return _effective_length_memo(reasoning, tokenizer)
+    except TypeError:  # an unhashable tokenizer (or a bad one: raised again below)
+        return _effective_length(reasoning, tokenizer)
+
+
+@functools.lru_cache(maxsize=32)
+def _effective_length_memo(reasoning: str, tokenizer: object | None) -> float:
+    # the env's info reports ``ell`` and the exploration channel measures it: computed once
+    return _effective_length(reasoning, tokenizer)
+
+
+def _effective_length(reasoning: str, tokenizer: object | None) -> float:
     words = effective_words(reasoning)
     if not words:
         return 0.0
