@@ -1,7 +1,8 @@
 """rlsp_env: Gymnasium math environments with separate reward channels.
 
 ``import rlsp_env`` registers every ``rlsp/...`` id (see :mod:`rlsp_env.registration`) and imports
-neither torch nor an HTTP client.
+neither torch nor an HTTP client. Every env holds one :class:`RewardSpec`
+(``env.unwrapped.reward_spec``) and scores through :func:`score_batch`, as do the integrations.
 
 Example:
     >>> import gymnasium as gym, rlsp_env
@@ -25,6 +26,8 @@ from rlsp_env import rewards
 from rlsp_env.envs import EvalExhaustedError, MathEnv
 from rlsp_env.problem import Problem
 from rlsp_env.registration import DATASET_ENVS, ENV_IDS, PROCEDURAL_ENVS, env_kwargs
+from rlsp_env.scoring import score_batch
+from rlsp_env.spec import RewardSpec
 
 __all__ = [
     "DATASET_ENVS",
@@ -33,8 +36,10 @@ __all__ = [
     "EvalExhaustedError",
     "MathEnv",
     "Problem",
+    "RewardSpec",
     "make_problems",
     "rewards",
+    "score_batch",
 ]
 
 _SOURCE_KWARGS = {"difficulty", "levels", "subjects", "data_dir", "num_problems"}

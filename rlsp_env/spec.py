@@ -114,6 +114,20 @@ class RewardSpec:
                 "tokenizer must be None, a name, a callable str -> int or have encode(str)"
             )
 
+    def __hash__(self) -> int:
+        tok = self.tokenizer
+        return hash(
+            (
+                tuple(self.weights.items()),
+                self.length_scale,
+                self.exploration_cap,
+                tok if isinstance(tok, str) or tok is None else id(tok),
+                self.verifier_mode,
+                self.answer_policy,
+                self.timeout_s,
+            )
+        )
+
     def replace(self, **changes: Any) -> RewardSpec:
         """A copy with some fields changed (validated again).
 

@@ -47,6 +47,7 @@ def test_reward_spec_round_trips_and_validates():
     ):
         with pytest.raises(ValueError):
             RewardSpec(**bad)
+    assert hash(RewardSpec.from_dict(d)) == hash(spec)  # usable as a cache key
     with pytest.raises(ValueError, match="unknown reward spec keys"):
         RewardSpec.from_dict({"weights": "default", "lenght_scale": 3})
     # an unnamed token counter works but cannot be serialised by name
@@ -74,6 +75,13 @@ def test_envs_own_their_spec_and_declare_their_answer_policy():
     envs = gym.make_vec("rlsp/Polynomial-v0", num_envs=2, reward_weights="correctness")
     assert envs.unwrapped.reward_spec == envs.unwrapped.envs[0].reward_spec
     envs.close()
+    # the integrations read the same spec from the registry, without loading any problem
+    from rlsp_env.integrations.scoring import env_reward_spec
+
+    same = env_reward_spec("rlsp/Arithmetic-v0", reward_weights="rlsp-length", length_scale=77)
+    assert same == spec
+    with pytest.raises(ValueError, match="registered rlsp ids"):
+        env_reward_spec("rlsp/Nope-v0")
 
 
 def test_the_answer_policy_reaches_the_verifier_only_if_it_takes_one():
