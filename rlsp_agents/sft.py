@@ -12,7 +12,7 @@ The prompt goes through the model's chat template with the generation prompt (th
 samplers produce at RL time); the response is followed by the end-of-turn token so the model learns
 to stop. Only response tokens carry loss.
 
-Example:
+Example (the run is skipped in the doctests: it needs the embedded model, a download):
     >>> from rlsp_agents.config import SFTConfig
     >>> cfg = SFTConfig(num_examples=64, out="/tmp/rlsp-sft-doc")
     >>> result = sft(cfg)  # doctest: +SKIP

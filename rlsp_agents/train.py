@@ -19,7 +19,7 @@ The algorithm is :func:`train`, one loop read top to bottom (CleanRL style); eac
    penalty, gradients accumulated over micro-batches, one optimizer step per minibatch;
 5. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
 
-Example:
+Example (the run is skipped in the doctests: it needs the embedded model, a download):
     >>> from rlsp_agents.config import TrainConfig
     >>> cfg = TrainConfig(total_steps=2, prompts_per_step=2, samples_per_prompt=2,
     ...                   sampler="transformers", out="/tmp/rlsp-doc-run")
