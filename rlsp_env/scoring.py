@@ -25,6 +25,7 @@ import functools
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -67,8 +68,14 @@ def _takes_answer_policy(fn: Any) -> bool:
 def make_pool(spec: RewardSpec, workers: int) -> Any:
     """A :class:`rlsp_verifiers.VerifierPool` of ``workers`` processes set up as the spec says
     (its timeout, mode and answer policy); the caller closes it."""
-    from rlsp_verifiers import VerifierPool
+    from rlsp_verifiers import VerifierPool, verify
 
+    if _takes_answer_policy(verify) and not _takes_answer_policy(VerifierPool):
+        warnings.warn(
+            "rlsp_verifiers.verify takes answer_policy but VerifierPool does not: the pool "
+            f"verifies without the spec's answer_policy={spec.answer_policy!r}",
+            stacklevel=2,
+        )
     return VerifierPool(
         workers=workers, timeout_s=spec.timeout_s, **verifier_options(spec, VerifierPool)
     )
@@ -122,7 +129,12 @@ def _verify(pairs: list[tuple[str, str]], spec: RewardSpec, pool: Any, inline: b
         return [verify(r, g, timeout_s=spec.timeout_s, **opts) for r, g in pairs]
     if pool is None:
         pool = shared_pool(spec)
-    if pool.mode != spec.verifier_mode or pool.timeout_s != spec.timeout_s:
+    policy = getattr(pool, "answer_policy", spec.answer_policy)  # pools that apply one say so
+    if (pool.mode, pool.timeout_s, policy) != (
+        spec.verifier_mode,
+        spec.timeout_s,
+        spec.answer_policy,
+    ):
         raise ValueError(
             f"the verifier pool (mode={pool.mode!r}, timeout_s={pool.timeout_s}) does not match "
             f"the reward spec (mode={spec.verifier_mode!r}, timeout_s={spec.timeout_s})"

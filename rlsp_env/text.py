@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -201,9 +201,6 @@ def effective_words(reasoning: str) -> list[str]:
                 words.append(t)
             prev2, prev1 = prev1, t
     return words
-
-
-TokenCounter = Callable[[str], int]
 
 
 def effective_length(reasoning: str, tokenizer: object | None = None) -> float:

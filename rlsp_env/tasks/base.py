@@ -107,10 +107,6 @@ def frac_tex(q: Fraction | sympy.Rational) -> str:
     return f"{sign}\\frac{{{abs(q.numerator)}}}{{{q.denominator}}}"
 
 
-def frac_inline(q: Fraction) -> str:
-    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
-
-
 def sym_rational(q: Fraction) -> sympy.Rational:
     return sympy.Rational(sympy.Integer(q.numerator), sympy.Integer(q.denominator))
 
