@@ -4,7 +4,7 @@
 functions, verl's ``compute_score`` and the HTTP server. For a batch it
 
 1. reads each response once (:func:`rlsp_env.text.read_response`: the verifier's extraction);
-2. verifies every item in a :class:`rlsp_verifiers.VerifierPool` (worker processes with a hard
+2. verifies every distinct (response, gold) pair in a :class:`rlsp_verifiers.VerifierPool` (worker processes with a hard
    per-item timeout: no response can hold a batch longer than ``spec.timeout_s`` plus a grace),
    or, with ``inline=True``, in this process (a cooperative timeout only);
 3. calls the effort judge once for the batch (when ``effort`` has a weight);
@@ -122,6 +122,10 @@ def _as_problem(p: Any, i: int) -> Problem:
 
 
 def _verify(pairs: list[tuple[str, str]], spec: RewardSpec, pool: Any, inline: bool) -> list[Any]:
+    distinct = list(dict.fromkeys(pairs))  # a group often repeats a response: verify it once
+    if len(distinct) < len(pairs):
+        found = dict(zip(distinct, _verify(distinct, spec, pool, inline)))
+        return [found[p] for p in pairs]
     if inline:
         from rlsp_verifiers import verify
 

@@ -147,3 +147,20 @@ def test_env_step_is_bounded_in_wall_clock_on_a_response_that_hangs_the_verifier
         env.close()
     finally:
         close_shared_pools()
+
+
+def test_a_repeated_response_is_verified_once():
+    from rlsp_verifiers import VerifierPool
+
+    class Recording(VerifierPool):  # the real pool, recording what it is asked to verify
+        seen: list[tuple[str, str]] = []
+
+        def map(self, pairs, progress=None):
+            self.seen += list(pairs)
+            return super().map(pairs, progress)
+
+    texts = ["\\boxed{4}", "\\boxed{4}", "\\boxed{5}", "\\boxed{4}"]
+    with Recording(workers=1, timeout_s=5.0) as pool:
+        out = score_batch(texts, ["4"] * 4, [0] * 4, RewardSpec(), pool=pool)
+    assert pool.seen == [("\\boxed{4}", "4"), ("\\boxed{5}", "4")]
+    assert [r.rewards["correctness"] for r in out] == [1.0, 1.0, 0.0, 1.0]
