@@ -106,3 +106,23 @@ def test_cli_help_has_examples():
         check=True,
     )
     assert "examples:" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "package,forbidden",
+    [("rlsp_verifiers", ("rlsp_env", "rlsp_agents")), ("rlsp_env", ("rlsp_agents",))],
+)
+def test_layering_no_upward_import(package, forbidden):
+    # rlsp_verifiers <- rlsp_env <- rlsp_agents: no module imports a package above it, even lazily
+    import ast
+
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            bad += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[0] in forbidden]
+    assert not bad, bad
