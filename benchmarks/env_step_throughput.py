@@ -129,7 +129,7 @@ def breakdown(
     import gymnasium as gym
 
     import rlsp_env  # noqa: F401
-    from rlsp_env import envs as E
+    from rlsp_env import scoring as S
     from rlsp_env import vector as V
 
     spent: dict[str, float] = defaultdict(float)
@@ -148,8 +148,8 @@ def breakdown(
         return orig
 
     saved = [
-        (V.MathVectorEnv, "_verify", timed(V.MathVectorEnv, "_verify", "verification")),
-        (E.MathEnv, "_score", timed(E.MathEnv, "_score", "other channels (score)")),
+        (S, "_verify", timed(S, "_verify", "verification")),
+        (V, "score_batch", timed(V, "score_batch", "other channels (score_batch)")),
         (V.MathVectorEnv, "_reset_group", timed(V.MathVectorEnv, "_reset_group", "autoreset")),
         (V.MathVectorEnv, "_add_info", timed(V.MathVectorEnv, "_add_info", "info batching")),
     ]
@@ -172,9 +172,11 @@ def breakdown(
     finally:
         for obj, name, orig in saved:
             setattr(obj, name, orig)
-    # _add_info also runs inside reset; the wrapped parts do not overlap otherwise
+    # _add_info also runs inside reset; verification runs inside score_batch (subtracted below);
+    # the wrapped parts do not overlap otherwise
     out = {k: v for k, v in spent.items()}
-    out["rest (actions, finish_step)"] = max(0.0, total - sum(out.values()))
+    out["other channels (score_batch)"] -= out.get("verification", 0.0)
+    out["rest (actions, record_step)"] = max(0.0, total - sum(out.values()))
     out["total"] = total
     out["env_steps"] = done
     return out

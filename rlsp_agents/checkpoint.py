@@ -6,7 +6,7 @@ Layout under a run directory::
     out/checkpoints/step-000012/       one complete checkpoint
         policy/                        save_pretrained (safetensors) + tokenizer
         trainer.pt                     value heads, optimizer, RNG states
-        state.json                     step, config, metric-line count
+        state.json                     step, elapsed seconds, correctness EMA, config
         COMPLETE                       written last; a directory without it is ignored
 
 A checkpoint is written into ``step-XXXXXX.tmp`` and renamed when complete (an atomic rename on
@@ -82,7 +82,8 @@ def save_checkpoint(
         policy: a transformers model (saved with ``save_pretrained``).
         tokenizer: saved beside it so the checkpoint is a usable model directory.
         trainer_state: tensors (value heads, optimizer, RNG) for ``torch.save``.
-        state: JSON-able run state (config, metric-line count, ...).
+        state: JSON-able run state (``elapsed_s``, ``acc_ema``, ``config``, ...); ``step`` is
+            added.
         keep: complete checkpoints to keep.
 
     Returns:

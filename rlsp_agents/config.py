@@ -2,23 +2,38 @@
 
 The dataclasses are the CLI: ``tyro`` turns each field (and its docstring) into an option, so
 ``rlsp train --help`` lists exactly what is here. Presets (``rlsp_agents.presets``) are instances of
-these classes.
+these classes. Fields hold typed values: ``channel_weights`` is a ``dict[str, float]`` and
+``env_kwargs`` a ``dict``; the command line writes them as ``name=weight,...`` and as a JSON object
+(the one syntax each has, parsed once, when the option is read; a string given in Python is
+parsed the same way when the config is made).
 
 Example:
     >>> from rlsp_agents.config import TrainConfig
     >>> cfg = TrainConfig(total_steps=3, prompts_per_step=2, samples_per_prompt=2)
     >>> cfg.rollout_size
     4
+    >>> TrainConfig(channel_weights="correctness=1,format=0.5").channel_weights
+    {'correctness': 1.0, 'format': 0.5}
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
-__all__ = ["TrainConfig", "SFTConfig", "config_to_dict", "config_from_dict", "parse_weights"]
+import tyro
+
+__all__ = [
+    "ChannelWeights",
+    "EnvKwargs",
+    "SFTConfig",
+    "TrainConfig",
+    "config_to_dict",
+    "parse_env_kwargs",
+    "parse_weights",
+]
 
 AdvantageMode = Literal["decoupled", "rlsp", "group"]
 Precision = Literal["bf16-autocast", "fp32", "bf16"]
@@ -53,8 +68,72 @@ def parse_weights(spec: str | dict[str, float]) -> dict[str, float]:
     return out
 
 
+def parse_env_kwargs(spec: str | dict[str, Any]) -> dict[str, Any]:
+    """Parses a JSON object (or passes a dict through) into ``gym.make`` keyword arguments.
+
+    Raises:
+        ValueError: not JSON, or JSON that is not an object.
+
+    Example:
+        >>> parse_env_kwargs('{"length_scale": 50}')
+        {'length_scale': 50}
+    """
+    if isinstance(spec, dict):
+        return dict(spec)
+    try:
+        kw = json.loads(spec) if str(spec).strip() else {}
+    except json.JSONDecodeError as e:
+        raise ValueError(f"env_kwargs is not valid JSON: {e.msg}: {spec!r}") from None
+    if not isinstance(kw, dict):
+        raise ValueError(f"env_kwargs must be a JSON object, got {spec!r}")
+    return kw
+
+
+def _format_weights(weights: dict[str, float]) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in weights.items())
+
+
+#: Channel weights: a dict in Python, ``name=weight,...`` on the command line.
+ChannelWeights = Annotated[
+    dict[str, float],
+    tyro.constructors.PrimitiveConstructorSpec(
+        nargs=1,
+        metavar="NAME=WEIGHT,...",
+        instance_from_str=lambda args: parse_weights(args[0]),
+        is_instance=lambda x: isinstance(x, dict),
+        str_from_instance=lambda x: [_format_weights(x)],
+    ),
+]
+#: Environment keyword arguments: a dict in Python, a JSON object on the command line.
+EnvKwargs = Annotated[
+    dict[str, Any],
+    tyro.constructors.PrimitiveConstructorSpec(
+        nargs=1,
+        metavar="JSON",
+        instance_from_str=lambda args: parse_env_kwargs(args[0]),
+        is_instance=lambda x: isinstance(x, dict),
+        str_from_instance=lambda x: [json.dumps(x)],
+    ),
+]
+
+
+class _EnvArgs:
+    """``env_kwargs_dict`` of the configs that name an environment (``env_kwargs``,
+    ``difficulty``)."""
+
+    env_kwargs: dict[str, Any]
+    difficulty: int | None
+
+    def env_kwargs_dict(self) -> dict[str, Any]:
+        """A copy of ``env_kwargs``, plus ``difficulty`` when set (and not given there)."""
+        kw = dict(self.env_kwargs)
+        if self.difficulty is not None:
+            kw.setdefault("difficulty", self.difficulty)
+        return kw
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(_EnvArgs):
     """PPO for language models with separate reward channels (``rlsp train``)."""
 
     # --- policy and task ---
@@ -64,8 +143,8 @@ class TrainConfig:
     """Training environment (any registered ``rlsp/...`` id)."""
     difficulty: int | None = 1
     """``difficulty`` passed to procedural environments (None: not passed)."""
-    env_kwargs: str = "{}"
-    """Extra keyword arguments for ``gym.make``, as a JSON object."""
+    env_kwargs: EnvKwargs = field(default_factory=dict)
+    """Extra keyword arguments for the environment (``gym.make_vec``), as a JSON object."""
     eval_env_id: str | None = None
     """Environment for held-out evaluation (default: ``env_id`` with ``split="test"``)."""
 
@@ -75,7 +154,9 @@ class TrainConfig:
     advantages normalised, then combined with ``channel_weights``. ``rlsp``: the paper's scalar
     reward (the environment's ``reward_preset``) with one critic. ``group``: critic-free
     GRPO/RLOO, group-normalised per channel, then combined."""
-    channel_weights: str = "correctness=1.0,format=0.5,exploration=0.1"
+    channel_weights: ChannelWeights = field(
+        default_factory=lambda: {"correctness": 1.0, "format": 0.5, "exploration": 0.1}
+    )
     """Weight of each reward channel in the combined advantage (decoupled and group modes), as
     ``name=weight,...``; channels not listed are logged only."""
     reward_preset: str = "rlsp-length"
@@ -174,24 +255,14 @@ class TrainConfig:
     progress: bool = True
     """Show a progress bar."""
 
+    def __post_init__(self) -> None:
+        self.channel_weights = parse_weights(self.channel_weights)
+        self.env_kwargs = parse_env_kwargs(self.env_kwargs)
+
     @property
     def rollout_size(self) -> int:
         """Responses per iteration: ``prompts_per_step * samples_per_prompt``."""
         return self.prompts_per_step * self.samples_per_prompt
-
-    def env_kwargs_dict(self) -> dict[str, Any]:
-        """``env_kwargs`` parsed (a JSON object), plus ``difficulty`` when set."""
-        try:
-            kw = json.loads(self.env_kwargs) if self.env_kwargs else {}
-        except json.JSONDecodeError as e:
-            raise ValueError(
-                f"env_kwargs is not valid JSON: {e.msg}: {self.env_kwargs!r}"
-            ) from None
-        if not isinstance(kw, dict):
-            raise ValueError(f"env_kwargs must be a JSON object, got {self.env_kwargs!r}")
-        if self.difficulty is not None:
-            kw.setdefault("difficulty", self.difficulty)
-        return kw
 
     def validate(self) -> None:
         """Raises ``ValueError`` naming the first inconsistent setting."""
@@ -220,26 +291,25 @@ class TrainConfig:
             if not ok:
                 raise ValueError(msg)
         if self.advantage != "rlsp":
-            if not any(w != 0 for w in parse_weights(self.channel_weights).values()):
+            if not any(w != 0 for w in self.channel_weights.values()):
                 raise ValueError("channel_weights needs at least one nonzero weight")
-        self.env_kwargs_dict()
 
     def active_channels(self) -> list[str]:
         """The channels that get an advantage: the nonzero ``channel_weights`` (or ``["total"]``
         in ``rlsp`` mode, the scalar reward)."""
         if self.advantage == "rlsp":
             return ["total"]
-        return [k for k, w in parse_weights(self.channel_weights).items() if w != 0.0]
+        return [k for k, w in self.channel_weights.items() if w != 0.0]
 
     def weights(self) -> dict[str, float]:
         """The nonzero channel weights (``{"total": 1.0}`` in ``rlsp`` mode)."""
         if self.advantage == "rlsp":
             return {"total": 1.0}
-        return {k: w for k, w in parse_weights(self.channel_weights).items() if w != 0.0}
+        return {k: w for k, w in self.channel_weights.items() if w != 0.0}
 
 
 @dataclass
-class SFTConfig:
+class SFTConfig(_EnvArgs):
     """Supervised fine-tuning on demonstrations, loss on response tokens only (``rlsp sft``)."""
 
     model: str = "smollm2-135m"
@@ -251,7 +321,7 @@ class SFTConfig:
     """Environment whose training problems and worked solutions are the demonstrations."""
     difficulty: int | None = 1
     """``difficulty`` for procedural environments (None: not passed)."""
-    env_kwargs: str = "{}"
+    env_kwargs: EnvKwargs = field(default_factory=dict)
     """Extra ``gym.make`` keyword arguments, as a JSON object."""
     jsonl: str | None = None
     """Path of the JSONL file when ``source=jsonl``."""
@@ -284,27 +354,10 @@ class SFTConfig:
     progress: bool = True
     """Show a progress bar."""
 
-    def env_kwargs_dict(self) -> dict[str, Any]:
-        """``env_kwargs`` parsed, plus ``difficulty`` when set."""
-        try:
-            kw = json.loads(self.env_kwargs) if self.env_kwargs else {}
-        except json.JSONDecodeError as e:
-            raise ValueError(
-                f"env_kwargs is not valid JSON: {e.msg}: {self.env_kwargs!r}"
-            ) from None
-        if not isinstance(kw, dict):
-            raise ValueError(f"env_kwargs must be a JSON object, got {self.env_kwargs!r}")
-        if self.difficulty is not None:
-            kw.setdefault("difficulty", self.difficulty)
-        return kw
+    def __post_init__(self) -> None:
+        self.env_kwargs = parse_env_kwargs(self.env_kwargs)
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
     """A JSON-ready dict of a config dataclass."""
     return dataclasses.asdict(cfg)
-
-
-def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuilds a config, ignoring keys the class does not know (older/newer checkpoints)."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})

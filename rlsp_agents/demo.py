@@ -143,19 +143,15 @@ def _eval(cfg: DemoConfig, model: str, sampler: Any, label: str) -> dict[str, An
 def _throughput(cfg: DemoConfig, model_dir: str) -> dict[str, Any]:
     """Sampling tokens/s of vLLM and transformers on the same prompts, same settings."""
     import gymnasium as gym
-    from transformers import AutoTokenizer
 
     import rlsp_env  # noqa: F401
     from rlsp_agents.sampler import make_sampler, vllm_available
 
-    tok = AutoTokenizer.from_pretrained(model_dir)
     env = gym.make(cfg.env_id, split="train", difficulty=cfg.difficulty)
-    prompts = []
+    prompts = []  # message lists: each sampler applies the model's chat template
     for j in range(cfg.compare_prompts):
         _, info = env.reset(seed=99_000 + j)
-        prompts.append(
-            tok.apply_chat_template(info["messages"], tokenize=False, add_generation_prompt=True)
-        )
+        prompts.append(info["messages"])
     env.close()
     result: dict[str, Any] = {
         "prompts": len(prompts),

@@ -1,10 +1,11 @@
 """``rlsp eval``: accuracy, pass@k, response length and a per-level / per-subject table.
 
-Works for any registered environment: problems and verdicts come only through
-``gymnasium.make(env_id, eval_mode=True, ...)``, ``reset(options={"index": i})`` and
-``step(text)``, exactly as an external agent would use the env. For each problem the sampler draws
-``n`` completions of ``info["messages"]`` (the model's chat template is applied); each completion
-is scored by ``step`` on a fresh reset of the same problem.
+Works for any registered environment, through the same rollout path as the trainer
+(:func:`rlsp_agents.rollouts.collect_rollouts`): a vector env
+``gym.make_vec(env_id, num_envs=P * n, group_size=n, eval_mode=True, ...)`` is reset on problems
+``i .. i + P - 1`` (``options={"index": [...]}``), the sampler draws ``n`` completions of each
+problem's ``info["messages"]`` (the model's chat template is applied there), and one
+``envs.step`` scores them all. Large sets go in chunks of at most ``MAX_ENVS_PER_STEP`` envs.
 
 Metrics (all in the JSON, the table and the plot):
 
@@ -16,7 +17,8 @@ Metrics (all in the JSON, the table and the plot):
 - ``answered_rate``: completions with an extractable final answer; ``truncated_rate``:
   completions cut by ``max_new_tokens``; ``rewards``: the mean of every reward channel.
 
-Python use (the trainer reuses an open sampler for before/after evaluations):
+Python use (the trainer reuses an open sampler for before/after evaluations; skipped in the
+doctests: it needs the embedded model, a download on a fresh machine):
 
     >>> from rlsp_agents.evaluate import evaluate
     >>> res = evaluate("rlsp/Arithmetic-v0", "smollm2-135m", limit=20,
@@ -34,9 +36,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn
+
+import tyro
 
 __all__ = [
+    "EvalConfig",
     "EvalResult",
     "GroupStats",
     "ProblemRecord",
@@ -215,6 +220,45 @@ def summarize(
     return accuracy, passk, sum(toks) / len(toks), answered, truncated, rewards
 
 
+#: Largest vector env one evaluation step uses (problems x samples): bigger sets go in chunks.
+MAX_ENVS_PER_STEP = 1024
+
+
+def _num_problems(envs: Any) -> int | None:
+    """How many problems the evaluation set of a vector env holds (None when unknown)."""
+    inner = envs.unwrapped
+    count = getattr(inner, "num_problems", None)
+    if count is None and getattr(inner, "envs", None):
+        count = getattr(inner.envs[0], "num_problems", None)
+    return None if count is None else int(count)
+
+
+def _records(batch: Any, n: int, *, keep_texts: bool, first_index: int) -> list[ProblemRecord]:
+    """One :class:`ProblemRecord` per group of a :class:`~rlsp_agents.rollouts.RolloutBatch`."""
+    records = []
+    for g in range(len(batch.rollouts) // n):
+        rows = batch.rollouts[g * n : (g + 1) * n]
+        meta = rows[0].problem
+        level = meta.get("level")
+        records.append(
+            ProblemRecord(
+                index=first_index + g,
+                problem_id=str(meta.get("problem_id", first_index + g)),
+                level=int(level) if level is not None else -1,
+                subject=str(meta.get("subject", "") or ""),
+                gold=str(meta.get("gold", "")),
+                correct=[r.correct for r in rows],
+                extracted=[r.extracted for r in rows],
+                reasons=[r.reason for r in rows],
+                num_tokens=[r.num_tokens for r in rows],
+                finish_reasons=[r.finish_reason for r in rows],
+                rewards=[dict(r.rewards) for r in rows],
+                texts=[r.text if keep_texts else "" for r in rows],
+            )
+        )
+    return records
+
+
 def evaluate(
     env_id: str,
     model: Any = None,
@@ -260,10 +304,9 @@ def evaluate(
         ValueError: bad arguments, or an environment with unboundedly many problems and no limit.
         gymnasium.error.Error: unknown environment id.
     """
-    import gymnasium as gym
     from tqdm.auto import tqdm
 
-    import rlsp_env  # noqa: F401  (registers the rlsp/... ids)
+    from rlsp_agents.rollouts import collect_rollouts, make_envs
 
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
@@ -271,9 +314,13 @@ def evaluate(
         raise ValueError(f"limit must be a positive int or None, got {limit!r}")
     kwargs = dict(env_kwargs or {})
     kwargs["eval_mode"] = True
-    env = gym.make(env_id, **kwargs)
+    chunk = max(1, MAX_ENVS_PER_STEP // n)  # problems per vector-env step
+    if limit is not None:
+        chunk = min(chunk, limit)
+    envs = make_envs(env_id, num_prompts=chunk, group_size=n, **kwargs)
+    own = sampler is None
     try:
-        total = getattr(env.unwrapped, "num_problems", None)
+        total = _num_problems(envs)
         if total is None or total >= 2**31 - 1:
             if limit is None:
                 raise ValueError(
@@ -281,13 +328,6 @@ def evaluate(
                 )
             total = limit
         count = min(total, limit) if limit is not None else total
-        prompts, metas = [], []
-        for i in range(count):
-            _, info = env.reset(seed=seed if i == 0 else None, options={"index": i})
-            prompts.append(info["messages"])
-            metas.append(info)
-
-        own = sampler is None
         if own:
             from rlsp_agents.sampler import make_sampler
 
@@ -298,56 +338,31 @@ def evaluate(
                 max_model_len=max_model_len or max_new_tokens + 1536,
                 dtype=dtype,
             )
-        try:
-            t0 = time.perf_counter()
-            outs = sampler.generate(
-                prompts,
-                n=n,
+        records: list[ProblemRecord] = []
+        generate_s = score_s = 0.0
+        bar = tqdm(total=count * n, desc=f"eval {env_id}", disable=not progress)
+        for lo in range(0, count, chunk):  # one vector-env step per chunk of problems
+            index = [min(lo + g, count - 1) for g in range(chunk)]  # pad the last chunk
+            batch = collect_rollouts(
+                envs,
+                sampler,
+                seed=seed,
+                options={"index": index},
+                num_groups=min(chunk, count - lo),
                 max_new_tokens=max_new_tokens,
                 temperature=temperature,
                 top_p=top_p,
-                progress=progress,
+                progress=progress and count <= chunk,
             )
-            generate_s = time.perf_counter() - t0
-        finally:
-            if own:
-                sampler.close()
-
-        t1 = time.perf_counter()
-        records: list[ProblemRecord] = []
-        bar = tqdm(total=count * n, desc=f"scoring {env_id}", disable=not progress)
-        for i, (meta, comps) in enumerate(zip(metas, outs)):
-            rec = ProblemRecord(
-                index=i,
-                problem_id=str(meta.get("problem_id", i)),
-                level=int(meta.get("level", -1) if meta.get("level") is not None else -1),
-                subject=str(meta.get("subject", "") or ""),
-                gold=str(meta.get("gold", "")),
-                correct=[],
-                extracted=[],
-                reasons=[],
-                num_tokens=[],
-                finish_reasons=[],
-                rewards=[],
-                texts=[],
-            )
-            for c in comps:
-                env.reset(options={"index": i})
-                _, _, _, _, info = env.step(c.text)
-                verdict = info.get("verdict", {})
-                rec.correct.append(bool(verdict.get("correct", info.get("correct", False))))
-                rec.extracted.append(verdict.get("extracted"))
-                rec.reasons.append(str(verdict.get("reason", "")))
-                rec.num_tokens.append(len(c.token_ids))
-                rec.finish_reasons.append(c.finish_reason)
-                rec.rewards.append({k: float(v) for k, v in info.get("rewards", {}).items()})
-                rec.texts.append(c.text if keep_texts else "")
-                bar.update(1)
-            records.append(rec)
+            generate_s += batch.sample_s
+            score_s += batch.score_s
+            records += _records(batch, n, keep_texts=keep_texts, first_index=lo)
+            bar.update(len(batch.rollouts))
         bar.close()
-        score_s = time.perf_counter() - t1
     finally:
-        env.close()
+        envs.close()
+        if own and sampler is not None:
+            sampler.close()
 
     accuracy, passk, mean_tokens, answered, truncated, rewards = summarize(records, n)
     total_tokens = sum(sum(r.num_tokens) for r in records)
@@ -480,7 +495,10 @@ def _parse_env_arg(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-EPILOG = """examples:
+DESCRIPTION = """Evaluate a model on a registered environment: accuracy, pass@k (unbiased), mean
+response length, a per-level / per-subject table, JSON and a PNG plot.
+
+examples:
   rlsp eval --env rlsp/MATH500-v0 --model smollm2-135m --limit 50
   rlsp eval --env rlsp/Arithmetic-v0 --env-arg split=test --env-arg difficulty=1 --limit 100
   rlsp eval --env rlsp/GSM8K-v0 --n 8 --temperature 0.7 --max-new-tokens 384 --out outputs/gsm8k
@@ -490,58 +508,61 @@ writes OUT/eval.json (summary), OUT/samples.jsonl (every completion and verdict)
 """
 
 
+@dataclass
+class EvalConfig:
+    """``rlsp eval`` options (the command line is this dataclass, through tyro)."""
+
+    env: str
+    """Environment id, e.g. ``rlsp/MATH500-v0``."""
+    model: str = "smollm2-135m"
+    """Checkpoint directory, embedded name or Hub id."""
+    n: int = 1
+    """Completions per problem."""
+    temperature: float | None = None
+    """Sampling temperature (default: 0 = greedy for n=1, 0.7 for n>1)."""
+    top_p: float = 1.0
+    """Nucleus threshold."""
+    max_new_tokens: int = 512
+    """The most tokens per completion."""
+    limit: int | None = None
+    """Evaluate the first N problems only."""
+    backend: Literal["vllm", "transformers"] = "vllm"
+    """Sampling back end."""
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    """Weights dtype of the sampler."""
+    seed: int = 0
+    """Sampler seed (and the environment's reset seed)."""
+    env_arg: tyro.conf.UseAppendAction[tuple[str, ...]] = ()
+    """Extra environment argument KEY=VALUE (repeatable; VALUE read as JSON, else as text)."""
+    out: str | None = None
+    """Output directory (default ``outputs/eval/<env>-<time>``)."""
+    plot: bool = True
+    """Write the PNG plot (``--no-plot`` skips it)."""
+    quiet: bool = False
+    """No progress bars."""
+
+
+def _usage_error(msg: str) -> NoReturn:
+    print(f"rlsp eval: error: {msg}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``rlsp eval``: see ``rlsp eval --help``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="rlsp eval",
-        description="Evaluate a model on a registered environment: accuracy, pass@k (unbiased), "
-        "mean response length, a per-level / per-subject table, JSON and a PNG plot.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--env", required=True, help="environment id, e.g. rlsp/MATH500-v0")
-    parser.add_argument(
-        "--model", default="smollm2-135m", help="checkpoint dir, embedded name or Hub id"
-    )
-    parser.add_argument("--n", type=int, default=1, help="completions per problem (default 1)")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=None,
-        help="sampling temperature (default: 0 = greedy for n=1, 0.7 for n>1)",
-    )
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus threshold (default 1)")
-    parser.add_argument("--max-new-tokens", type=int, default=512, help="default 512")
-    parser.add_argument("--limit", type=int, default=None, help="first N problems only")
-    parser.add_argument("--backend", choices=["vllm", "transformers"], default="vllm")
-    parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--env-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra gym.make argument (repeatable; VALUE parsed as JSON when it is JSON)",
-    )
-    parser.add_argument(
-        "--out", default=None, help="output directory (default outputs/eval/<env>-<time>)"
-    )
-    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-
+    args = tyro.cli(
+        EvalConfig, args=sys.argv[1:] if argv is None else argv, prog="rlsp eval",
+        description=DESCRIPTION,
+    )  # fmt: skip
     if args.n < 1:
-        parser.error("--n must be >= 1")
+        _usage_error("--n must be >= 1")
     if args.max_new_tokens < 1:
-        parser.error("--max-new-tokens must be >= 1")
+        _usage_error("--max-new-tokens must be >= 1")
     if args.limit is not None and args.limit < 1:
-        parser.error("--limit must be >= 1")
+        _usage_error("--limit must be >= 1")
     try:
         env_kwargs = dict(_parse_env_arg(a) for a in args.env_arg)
     except ValueError as e:
-        parser.error(str(e))
+        _usage_error(str(e))
     temperature = args.temperature
     if temperature is None:
         temperature = 0.0 if args.n == 1 else 0.7
@@ -552,12 +573,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.env not in gym.registry:
         known = sorted(k for k in gym.registry if k.startswith("rlsp/"))
-        parser.error(f"unknown environment {args.env!r}; registered rlsp ids: {known}")
+        _usage_error(f"unknown environment {args.env!r}; registered rlsp ids: {known}")
 
     from rlsp_env.data import DataNotFoundError
 
     try:
-        result = _evaluate_cli(args, temperature, env_kwargs)
+        result = evaluate(
+            args.env,
+            args.model,
+            n=args.n,
+            temperature=temperature,
+            top_p=args.top_p,
+            max_new_tokens=args.max_new_tokens,
+            limit=args.limit,
+            backend=args.backend,
+            seed=args.seed,
+            env_kwargs=env_kwargs,
+            dtype=args.dtype,
+            progress=not args.quiet,
+        )
     except (DataNotFoundError, ValueError, TypeError) as e:
         # bad env arguments or missing data: one clear line, no traceback
         print(f"rlsp eval: error: {e}", file=sys.stderr)
@@ -566,25 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = Path("outputs") / "eval" / f"{args.env.replace('/', '_')}-{stamp}"
-    paths = result.save(out, plot=not args.no_plot)
+    paths = result.save(out, plot=args.plot)
     print_result(result)
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     return 0
-
-
-def _evaluate_cli(args: Any, temperature: float, env_kwargs: dict[str, Any]) -> EvalResult:
-    return evaluate(
-        args.env,
-        args.model,
-        n=args.n,
-        temperature=temperature,
-        top_p=args.top_p,
-        max_new_tokens=args.max_new_tokens,
-        limit=args.limit,
-        backend=args.backend,
-        seed=args.seed,
-        env_kwargs=env_kwargs,
-        dtype=args.dtype,
-        progress=not args.quiet,
-    )

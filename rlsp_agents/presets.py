@@ -53,7 +53,7 @@ PRESETS: dict[str, TrainConfig] = {
         env_id="rlsp/Arithmetic-v0",
         difficulty=1,
         advantage="group",
-        channel_weights="correctness=1.0,format=0.5",
+        channel_weights={"correctness": 1.0, "format": 0.5},
         total_steps=20,
         prompts_per_step=8,
         samples_per_prompt=8,

@@ -29,7 +29,7 @@ The engine always starts from a **private copy** of the model directory (hard li
 possible, under a temporary directory removed by :meth:`~BaseSampler.close`), so a disk sync can
 never write into the user's checkpoint.
 
-Example:
+Example (skipped in the doctests: it needs the embedded model, a download on a fresh machine):
     >>> from rlsp_agents.sampler import make_sampler
     >>> with make_sampler("vllm", "smollm2-135m", seed=0) as sampler:  # doctest: +SKIP
     ...     out = sampler.generate(

@@ -1,21 +1,25 @@
 """``rlsp train``: PPO for language models with separate reward channels and DASH.
 
-The whole algorithm is :func:`train`, one function read top to bottom (CleanRL style):
+The algorithm is :func:`train`, one loop read top to bottom (CleanRL style); each iteration is
 
-1. **sample** (DASH preemptive sampling): one large generation per iteration,
-   ``prompts_per_step x samples_per_prompt`` responses from the sampler (vLLM or transformers);
-2. **verify**: every response goes through ``env.step`` of a ``gymnasium.make`` environment, which
-   returns the reward channels (``info["rewards"]``) and the verdict, exactly as for any external
-   agent;
-3. **advantages**: ``decoupled`` (a value head per weighted channel, GAE per channel, per-channel
-   normalisation, explicit weighted sum, optional schedule), ``rlsp`` (the paper's scalar reward,
-   one value head) or ``group`` (critic-free GRPO/RLOO per channel, then the weighted sum);
-4. **filter** (DASH gradient filtering): drop responses with mean ``|advantage| <= tau``;
-5. **update**: clipped-ratio policy loss, clipped value loss, optional KL penalty, gradients
-   accumulated over small micro-batches, one optimizer step per minibatch;
-6. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
+1. **sample and score** (:func:`rlsp_agents.rollouts.collect_rollouts`): one step of the
+   project's vector environment, ``gym.make_vec(env_id, num_envs=P * K, group_size=K)``. Its
+   reset serves ``P = prompts_per_step`` problems, the sampler draws ``K = samples_per_prompt``
+   responses per problem in one large generation (DASH preemptive sampling), and ``envs.step``
+   scores them all: every reward channel (``diversity`` over each group's responses included) and
+   the verdict, exactly as for any external agent;
+2. **old policy** (:func:`old_policy_pass`): log-probs and values of the sampling policy (and of
+   the reference model when ``kl_coef > 0``), no gradient;
+3. **advantages** (:func:`compute_advantages`): ``decoupled`` (a value head per weighted channel,
+   GAE per channel, per-channel normalisation, explicit weighted sum, optional schedule),
+   ``rlsp`` (the paper's scalar reward, one value head) or ``group`` (critic-free GRPO/RLOO per
+   channel, then the weighted sum); then DASH gradient filtering drops responses with mean
+   ``|advantage| <= tau``;
+4. **update** (:func:`ppo_update`): clipped-ratio policy loss, clipped value loss, optional KL
+   penalty, gradients accumulated over micro-batches, one optimizer step per minibatch;
+5. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
 
-Example:
+Example (the run is skipped in the doctests: it needs the embedded model, a download):
     >>> from rlsp_agents.config import TrainConfig
     >>> cfg = TrainConfig(total_steps=2, prompts_per_step=2, samples_per_prompt=2,
     ...                   sampler="transformers", out="/tmp/rlsp-doc-run")
@@ -33,28 +37,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rlsp_agents.config import TrainConfig, config_to_dict
+from rlsp_agents.rollouts import Rollout
 
-__all__ = ["train", "main", "COMMAND", "HELP", "Rollout"]
+__all__ = [
+    "COMMAND",
+    "HELP",
+    "OldPolicy",
+    "Rollout",
+    "compute_advantages",
+    "main",
+    "old_policy_pass",
+    "parse_args",
+    "ppo_update",
+    "train",
+]
 
 COMMAND = "train"
 HELP = "PPO with separate reward channels (decoupled / rlsp / group advantages, DASH)"
-
-
-@dataclass
-class Rollout:
-    """One sampled response and everything the update needs about it."""
-
-    group: int  # index of its prompt within the iteration
-    prompt_ids: list[int]
-    response_ids: list[int]
-    text: str
-    finish_reason: str
-    rewards: dict[str, float]  # every channel the environment reported
-    total: float  # the environment's scalar reward
-    correct: bool
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -69,94 +71,239 @@ def _problem_seed(seed: int, step: int, j: int) -> int:
     return (seed * 1_000_003 + step * 10_007 + j) % (2**31 - 1)
 
 
-def _collate(rows: list[Rollout], pad_id: int) -> dict[str, Any]:
-    """Right-padded tensors for a micro-batch.
-
-    Returns ``input_ids [B, L]``, ``attention_mask [B, L]``, ``resp_pos [B, T]`` (the position
-    whose hidden state predicts response token t), ``resp_tokens [B, T]`` and ``mask [B, T]``.
-    """
-    import torch
-
-    b = len(rows)
-    seq_len = max(len(r.prompt_ids) + len(r.response_ids) for r in rows)
-    t_len = max(len(r.response_ids) for r in rows)
-    input_ids = torch.full((b, seq_len), pad_id, dtype=torch.long)
-    attn = torch.zeros((b, seq_len), dtype=torch.long)
-    resp_pos = torch.zeros((b, t_len), dtype=torch.long)
-    resp_tokens = torch.full((b, t_len), pad_id, dtype=torch.long)
-    mask = torch.zeros((b, t_len), dtype=torch.float32)
-    for i, r in enumerate(rows):
-        ids = r.prompt_ids + r.response_ids
-        p, n = len(r.prompt_ids), len(r.response_ids)
-        input_ids[i, : len(ids)] = torch.tensor(ids)
-        attn[i, : len(ids)] = 1
-        resp_pos[i, :n] = torch.arange(p - 1, p - 1 + n)
-        resp_tokens[i, :n] = torch.tensor(r.response_ids)
-        mask[i, :n] = 1.0
-    return {
-        "input_ids": input_ids,
-        "attention_mask": attn,
-        "resp_pos": resp_pos,
-        "resp_tokens": resp_tokens,
-        "mask": mask,
-    }
+def _reset_seeds(cfg: TrainConfig, step: int) -> list[int]:
+    """One reset seed per env: group ``j``'s envs get ``_problem_seed(seed, step, j) + k``
+    (the vector env draws each group's problem with its first env's seed)."""
+    k = cfg.samples_per_prompt
+    return [_problem_seed(cfg.seed, step, i // k) + i % k for i in range(cfg.rollout_size)]
 
 
-def _pad_stack(tensors: list[Any], t_len: int) -> Any:
-    """Stacks 1-D ``[n_i]`` or 2-D ``[n_i, C]`` tensors into ``[B, T(, C)]``, zero-padded."""
-    import torch
+@dataclass
+class OldPolicy:
+    """What the sampling policy (and the reference model) said about each response, no gradient:
+    per response ``logprobs [n_i]``, ``values [n_i, C]`` and ``ref_logprobs [n_i]`` (None when
+    not needed)."""
 
-    first = tensors[0]
-    out = torch.zeros((len(tensors), t_len, *first.shape[1:]), dtype=first.dtype)
-    for i, x in enumerate(tensors):
-        out[i, : x.shape[0]] = x
-    return out
+    logprobs: list[Any]
+    values: list[Any]
+    ref_logprobs: list[Any]
 
 
-def _forward(
+def old_policy_pass(
     policy: Any,
     critic: Any,
-    batch: dict[str, Any],
+    ref: Any,
+    rows: list[Rollout],
     *,
-    autocast: Any,
-    detach_critic: bool,
-    with_entropy: bool,
-    entropy_grad: bool = False,
-) -> tuple[Any, Any, Any]:
-    """Log-probs ``[B, T]``, values ``[B, T, C]`` (or None) and entropy ``[B, T]`` (or None).
+    micro_batch_size: int,
+    pad_id: int,
+    autocast: Callable[[], Any],
+    needed: bool,
+) -> OldPolicy:
+    """Log-probs and values of the sampling policy, and the reference log-probs (``ref``).
 
-    The decoder runs once; the output embedding (LM head) is applied only at response positions.
+    With ``needed=False`` (no critic, no reference, a single update pass) nothing is computed:
+    the update then uses its own detached log-probs as the old ones (ratio 1).
     """
     import torch
 
-    from rlsp_agents.losses import entropy_from_logits, token_logprobs
+    from rlsp_agents.batching import collate, forward, micro_batches
 
-    device = next(policy.parameters()).device
-    with autocast():
-        out = policy.base_model(
-            input_ids=batch["input_ids"].to(device),
-            attention_mask=batch["attention_mask"].to(device),
-        )
-        hidden = out.last_hidden_state  # [B, L, H]
-        pos = batch["resp_pos"].to(device)
-        h = torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # [B, T, H]
-        logits = policy.get_output_embeddings()(h)  # [B, T, V]
-    logprobs = token_logprobs(logits, batch["resp_tokens"].to(device))  # [B, T]
-    entropy = None
-    if with_entropy:
-        ctx = contextlib.nullcontext() if entropy_grad else torch.no_grad()
-        with ctx:
-            entropy = entropy_from_logits(logits if entropy_grad else logits.detach())
-    values = None
-    if critic is not None:
-        values = critic(h.detach() if detach_critic else h)  # [B, T, C]
-    return logprobs, values, entropy
+    n = len(rows)
+    old = OldPolicy([None] * n, [None] * n, [None] * n)
+    if not needed:
+        return old
+    with torch.no_grad():
+        for mb in micro_batches(list(range(n)), rows, micro_batch_size):
+            batch = collate([rows[i] for i in mb], pad_id)
+            lp, v, _ = forward(policy, critic, batch, autocast=autocast)
+            rlp = None
+            if ref is not None:
+                rlp, _, _ = forward(ref, None, batch, autocast=autocast)
+            for k, i in enumerate(mb):
+                t = len(rows[i].response_ids)
+                old.logprobs[i] = lp[k, :t].float().cpu()
+                if v is not None:
+                    old.values[i] = v[k, :t].float().cpu()
+                if rlp is not None:
+                    old.ref_logprobs[i] = rlp[k, :t].float().cpu()
+    return old
 
 
-def _micro_batches(idx: list[int], rows: list[Rollout], size: int) -> list[list[int]]:
-    """Splits sample indices into micro-batches of similar length (less padding)."""
-    order = sorted(idx, key=lambda i: len(rows[i].prompt_ids) + len(rows[i].response_ids))
-    return [order[k : k + size] for k in range(0, len(order), size)]
+def compute_advantages(
+    cfg: TrainConfig,
+    rows: list[Rollout],
+    old: OldPolicy,
+    channels: list[str],
+    weights: dict[str, float],
+) -> tuple[Any, Any, Any]:
+    """Per-token advantages ``[N, T]``, returns ``[N, T, C]`` (None without a critic) and the
+    response mask ``[N, T]``, in the configured advantage mode."""
+    import torch
+
+    from rlsp_agents import losses as L
+    from rlsp_agents.batching import pad_stack
+
+    lengths = [len(r.response_ids) for r in rows]
+    scores = torch.tensor(
+        [[r.total if c == "total" else r.rewards[c] for c in channels] for r in rows],
+        dtype=torch.float32,
+    )  # [N, C]
+    t_max = max(lengths)
+    mask_all = pad_stack([torch.ones(n) for n in lengths], t_max)  # [N, T]
+    if cfg.advantage != "group":  # a value head per channel: GAE, then per-channel whitening
+        values_all = pad_stack(old.values, t_max)  # [N, T, C]
+        rewards_tok = L.terminal_rewards(scores, mask_all)  # [N, T, C]
+        adv_c, returns_all = L.gae(rewards_tok, values_all, mask_all, gamma=cfg.gamma, lam=cfg.lam)
+        per_channel = {c: L.masked_whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)}
+        return L.combine_channels(per_channel, weights), returns_all, mask_all  # [N, T]
+    g_adv = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
+    per_sample = L.combine_channels({c: g_adv[:, k] for k, c in enumerate(channels)}, weights)
+    return per_sample.unsqueeze(1) * mask_all, None, mask_all  # [N, T]
+
+
+def _minibatches(kept: list[int], cfg: TrainConfig, step: int) -> list[list[int]]:
+    """The minibatches of every update epoch, in order: ``update_epochs x num_minibatches``
+    shuffled slices of the kept responses (empty slices dropped)."""
+    import numpy as np
+
+    rng = np.random.default_rng([cfg.seed, step])
+    out = []
+    for _epoch in range(cfg.update_epochs):
+        perm = [kept[i] for i in rng.permutation(len(kept))]
+        out += [[int(i) for i in m] for m in np.array_split(np.array(perm), cfg.num_minibatches)]
+    return [m for m in out if m]
+
+
+def ppo_update(
+    cfg: TrainConfig,
+    *,
+    policy: Any,
+    critic: Any,
+    ref: Any,
+    optimizer: Any,
+    rows: list[Rollout],
+    kept: list[int],
+    adv_all: Any,
+    returns_all: Any,
+    old: OldPolicy,
+    pad_id: int,
+    autocast: Callable[[], Any],
+    step: int,
+) -> dict[str, float]:
+    """The PPO update of one iteration: for each minibatch, clipped losses accumulated over
+    micro-batches, gradient clipping, one optimizer step. Returns summed loss statistics."""
+    import torch
+
+    from rlsp_agents import losses as L
+    from rlsp_agents.batching import collate, forward, micro_batches, pad_stack
+
+    stats = dict.fromkeys(
+        ("policy", "value", "kl_ref", "entropy", "approx_kl", "clipfrac", "tokens", "train_tokens"),
+        0.0,
+    )
+    grad_norms: list[float] = []
+    actor_params = optimizer.param_groups[0]["params"]
+    for mini in _minibatches(kept, cfg, step):
+        denom = float(sum(len(rows[i].response_ids) for i in mini))  # tokens in this minibatch
+        for mb in micro_batches(mini, rows, cfg.micro_batch_size):
+            batch = collate([rows[i] for i in mb], pad_id)
+            lp, v, ent = forward(
+                policy,
+                critic,
+                batch,
+                autocast=autocast,
+                detach_critic=cfg.critic_detach,
+                with_entropy=True,
+                entropy_grad=cfg.entropy_coef > 0,
+            )
+            lp, mask = lp.cpu(), batch["mask"].cpu()
+            tl = mask.shape[1]
+            olp = (
+                pad_stack([old.logprobs[i] for i in mb], tl)
+                if old.logprobs[mb[0]] is not None
+                else lp.detach()
+            )
+            pg, clipfrac = L.policy_loss(
+                lp, olp, adv_all[mb, :tl], mask, clip=cfg.clip, denom=denom
+            )
+            loss = pg
+            if critic is not None and v is not None:
+                ov = pad_stack([old.values[i] for i in mb], tl)
+                vl = L.value_loss(
+                    v.cpu(), ov, returns_all[mb, :tl], mask, clip=cfg.value_clip, denom=denom
+                )
+                loss = loss + cfg.vf_coef * vl
+                stats["value"] += vl.item()
+            if ref is not None:
+                rl = pad_stack([old.ref_logprobs[i] for i in mb], tl)
+                kl = L.masked_sum(L.kl_k3(lp, rl), mask) / denom
+                loss = loss + cfg.kl_coef * kl
+                stats["kl_ref"] += kl.item()
+            if ent is not None:
+                ent_sum = L.masked_sum(ent.cpu(), mask) / denom
+                if cfg.entropy_coef > 0:
+                    loss = loss - cfg.entropy_coef * ent_sum
+                stats["entropy"] += ent_sum.item()
+            loss.backward()
+            n_tok = float(mask.sum())
+            stats["policy"] += pg.item()
+            stats["approx_kl"] += float(L.approx_kl(lp.detach(), olp, mask)) * n_tok
+            stats["clipfrac"] += float(clipfrac) * n_tok
+            stats["tokens"] += n_tok
+            stats["train_tokens"] += int(batch["attention_mask"].sum())
+        grad_norms.append(float(torch.nn.utils.clip_grad_norm_(actor_params, cfg.max_grad_norm)))
+        if critic is not None:
+            torch.nn.utils.clip_grad_norm_(optimizer.param_groups[1]["params"], cfg.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    stats["grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
+    return stats
+
+
+def _metrics(
+    cfg: TrainConfig,
+    rows: list[Rollout],
+    *,
+    weights: dict[str, float],
+    stats: dict[str, float],
+    kept: list[int],
+    sample_mag: Any,
+    has_critic: bool,
+    has_ref: bool,
+) -> dict[str, Any]:
+    """The logged row of one iteration (everything but the timings): for every channel its
+    batch mean ``reward/<channel>`` and within-batch spread ``reward/<channel>_std``."""
+    import numpy as np
+
+    from rlsp_agents.metrics import BEHAVIOUR_CHANNELS
+
+    n = len(rows)
+    row: dict[str, Any] = {}
+    for c in sorted(rows[0].rewards) + ["total"]:
+        x = np.array([r.total if c == "total" else r.rewards.get(c, 0.0) for r in rows])
+        prefix = "behaviour" if c in BEHAVIOUR_CHANNELS else "reward"
+        row[f"{prefix}/{c}"] = float(x.mean())
+        row[f"{prefix}/{c}_std"] = float(x.std())
+    n_updates = max(cfg.update_epochs * cfg.num_minibatches, 1)
+    tok = max(stats["tokens"], 1.0)
+    row["charts/accuracy"] = sum(r.correct for r in rows) / n
+    row["charts/response_len"] = sum(len(r.response_ids) for r in rows) / n
+    row["charts/truncated"] = sum(r.finish_reason == "length" for r in rows) / n
+    row["charts/kept_frac"] = len(kept) / n
+    row["charts/advantage_abs"] = float(sample_mag.mean())
+    for c, w in weights.items():
+        row[f"charts/weight/{c}"] = w
+    row["losses/policy"] = stats["policy"] / n_updates
+    if has_critic:
+        row["losses/value"] = stats["value"] / n_updates
+    if has_ref:
+        row["losses/kl_ref"] = stats["kl_ref"] / n_updates
+    row["charts/entropy"] = stats["entropy"] / n_updates
+    row["charts/approx_kl"] = stats["approx_kl"] / tok
+    row["charts/clipfrac"] = stats["clipfrac"] / tok
+    row["charts/grad_norm"] = stats["grad_norm"]
+    return row
 
 
 # ------------------------------------------------------------------------------------- train
@@ -179,13 +326,11 @@ def train(
     Raises:
         ValueError: an inconsistent configuration, or an environment without a weighted channel.
     """
-    import gymnasium as gym
     import numpy as np
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    import rlsp_env  # noqa: F401  (registers the environments)
     from rlsp_agents import losses as L
     from rlsp_agents.checkpoint import (
         latest_checkpoint,
@@ -195,8 +340,9 @@ def train(
         set_rng_state,
     )
     from rlsp_agents.critic import ValueHeads
-    from rlsp_agents.metrics import BEHAVIOUR_CHANNELS, MetricsLog, read_metrics
+    from rlsp_agents.metrics import MetricsLog, read_metrics
     from rlsp_agents.models import resolve_model
+    from rlsp_agents.rollouts import collect_rollouts, make_envs
 
     cfg.validate()
     out = Path(cfg.out)
@@ -207,10 +353,9 @@ def train(
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    use_autocast = cfg.precision == "bf16-autocast"
 
     def autocast() -> Any:
-        if not use_autocast:
+        if cfg.precision != "bf16-autocast":
             return contextlib.nullcontext()
         return torch.autocast(device_type=device, dtype=torch.bfloat16)
 
@@ -224,7 +369,6 @@ def train(
     pad_id = (
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
-    eos_id = tokenizer.eos_token_id
     wdtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
     policy = AutoModelForCausalLM.from_pretrained(load_from, dtype=wdtype).to(device)
     policy.config.use_cache = False
@@ -258,9 +402,16 @@ def train(
     )
     (out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
 
-    # --- environments (the only way to problems and rewards) and the sampler ---
+    # --- the vector env (the only way to problems and rewards) and the sampler ---
     env_kwargs = cfg.env_kwargs_dict()
-    env = gym.make(cfg.env_id, split="train", reward_weights=cfg.reward_preset, **env_kwargs)
+    envs = make_envs(
+        cfg.env_id,
+        num_prompts=cfg.prompts_per_step,
+        group_size=cfg.samples_per_prompt,
+        split="train",
+        reward_weights=cfg.reward_preset,
+        **env_kwargs,
+    )
     own_sampler = sampler is None
     if own_sampler:
         from rlsp_agents.sampler import make_sampler
@@ -274,8 +425,9 @@ def train(
     elif ckpt is not None:
         sampler.sync_weights(policy)
 
-    single_pass = cfg.update_epochs * cfg.num_minibatches == 1
-    step = start_step
+    needs_old_pass = critic is not None or ref is not None
+    needs_old_pass |= cfg.update_epochs * cfg.num_minibatches > 1
+    completed = start_step  # the last finished iteration
     t_run = time.perf_counter()
     bar = tqdm(
         total=cfg.total_steps,
@@ -289,271 +441,120 @@ def train(
     try:
         for step in range(start_step + 1, cfg.total_steps + 1):
             if cfg.max_minutes is not None and time.perf_counter() - t_run > 60 * cfg.max_minutes:
-                _log(
-                    f"time budget of {cfg.max_minutes} min reached: stopping after {step - 1} steps"
-                )
-                step -= 1
+                _log(f"time budget of {cfg.max_minutes} min reached: stopping after {completed}")
                 break
             t_step = time.perf_counter()
-            row: dict[str, Any] = {"step": step}
 
-            # 1. SAMPLE: one large generation for the whole iteration (DASH preemptive sampling)
-            t0 = time.perf_counter()
-            seeds, prompts = [], []
-            for j in range(cfg.prompts_per_step):
-                s = _problem_seed(cfg.seed, step, j)
-                _, info = env.reset(seed=s)
-                seeds.append(s)
-                prompts.append(
-                    tokenizer.apply_chat_template(
-                        info["messages"], tokenize=False, add_generation_prompt=True
-                    )
-                )
-            outputs = sampler.generate(
-                prompts,
-                n=cfg.samples_per_prompt,
+            # 1. SAMPLE and SCORE: one vector-env step (DASH preemptive sampling: one generation)
+            batch = collect_rollouts(
+                envs,
+                sampler,
+                seed=_reset_seeds(cfg, step),
                 max_new_tokens=cfg.max_new_tokens,
                 temperature=cfg.temperature,
                 top_p=cfg.top_p,
+                eos_id=tokenizer.eos_token_id,
             )
-            row["time/sample"] = time.perf_counter() - t0
+            rows = batch.rollouts
+            missing = [c for c in channels if c != "total" and c not in rows[0].rewards]
+            if missing:
+                raise ValueError(
+                    f"channel_weights names {missing}, which {cfg.env_id} does not report; "
+                    f"its channels: {sorted(rows[0].rewards)}"
+                )
 
-            # 2. VERIFY: every response through env.step -> reward channels + verdict
+            # 2. OLD POLICY: log-probs and values of the sampling policy (and the reference)
             t0 = time.perf_counter()
-            rows: list[Rollout] = []
-            for j, comps in enumerate(outputs):
-                for c in comps:
-                    env.reset(seed=seeds[j])
-                    _, reward, _, _, info = env.step(c.text)
-                    resp = list(c.token_ids)
-                    if c.finish_reason == "stop" and (not resp or resp[-1] != eos_id):
-                        resp.append(eos_id)  # learn to stop
-                    if not resp:
-                        resp = [eos_id]
-                    rows.append(
-                        Rollout(
-                            group=j,
-                            prompt_ids=list(c.prompt_token_ids),
-                            response_ids=resp,
-                            text=c.text,
-                            finish_reason=c.finish_reason,
-                            rewards={k: float(v) for k, v in info["rewards"].items()},
-                            total=float(reward),
-                            correct=bool(info["verdict"]["correct"]),
-                        )
-                    )
-            row["time/verify"] = time.perf_counter() - t0
-            n_rows = len(rows)
+            old = old_policy_pass(
+                policy,
+                critic,
+                ref,
+                rows,
+                micro_batch_size=cfg.micro_batch_size,
+                pad_id=pad_id,
+                autocast=autocast,
+                needed=needs_old_pass,
+            )
+
+            # 3. ADVANTAGES per channel, with this iteration's weights; DASH filter
+            weights = {"total": 1.0}
             if cfg.advantage != "rlsp":
-                missing = [c for c in channels if c not in rows[0].rewards]
-                if missing:
-                    raise ValueError(
-                        f"channel_weights names {missing}, which {cfg.env_id} does not report; "
-                        f"its channels: {sorted(rows[0].rewards)}"
-                    )
-
-            # 3. ADVANTAGES (per channel), with the weights of this iteration's schedule
-            t0 = time.perf_counter()
-            progress = (step - 1) / max(cfg.total_steps - 1, 1)
-            if cfg.advantage == "rlsp":
-                weights = {"total": 1.0}
-            else:
                 weights = L.scheduled_weights(
                     cfg.weights(),
                     schedule=cfg.weight_schedule,
-                    progress=progress,
+                    progress=(step - 1) / max(cfg.total_steps - 1, 1),
                     correctness=acc_ema,
                     channel=cfg.schedule_channel,
                 )
-            scores = torch.tensor(
-                [[r.total if c == "total" else r.rewards[c] for c in channels] for r in rows],
-                dtype=torch.float32,
-            )  # [N, C]
-            lengths = [len(r.response_ids) for r in rows]
-            old_lp: list[Any] = [None] * n_rows  # per sample [n_i]
-            old_v: list[Any] = [None] * n_rows  # per sample [n_i, C]
-            ref_lp: list[Any] = [None] * n_rows
-            need_prepass = critic is not None or not single_pass or ref is not None
-            if need_prepass:  # log-probs and values of the sampling policy, no gradient
-                with torch.no_grad():
-                    for mb in _micro_batches(list(range(n_rows)), rows, cfg.micro_batch_size):
-                        batch = _collate([rows[i] for i in mb], pad_id)
-                        lp, v, _ = _forward(
-                            policy,
-                            critic,
-                            batch,
-                            autocast=autocast,
-                            detach_critic=True,
-                            with_entropy=False,
-                        )
-                        rlp = None
-                        if ref is not None:
-                            rlp, _, _ = _forward(
-                                ref,
-                                None,
-                                batch,
-                                autocast=autocast,
-                                detach_critic=True,
-                                with_entropy=False,
-                            )
-                        for k, i in enumerate(mb):
-                            n = lengths[i]
-                            old_lp[i] = lp[k, :n].float().cpu()
-                            if v is not None:
-                                old_v[i] = v[k, :n].float().cpu()
-                            if rlp is not None:
-                                ref_lp[i] = rlp[k, :n].float().cpu()
-            t_max = max(lengths)
-            mask_all = _pad_stack([torch.ones(n) for n in lengths], t_max)  # [N, T]
-            returns_all = None
-            if critic is not None:
-                values_all = _pad_stack(old_v, t_max)  # [N, T, C]
-                rewards_tok = L.terminal_rewards(scores, mask_all)  # [N, T, C]
-                adv_c, returns_all = L.gae(
-                    rewards_tok, values_all, mask_all, gamma=cfg.gamma, lam=cfg.lam
-                )
-                per_channel = {
-                    c: L.masked_whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)
-                }  # each [N, T]
-                adv_all = L.combine_channels(per_channel, weights)  # [N, T]
-            else:
-                g_adv = L.group_advantages(
-                    scores, cfg.samples_per_prompt, baseline=cfg.group_baseline
-                )  # [N, C]
-                per_sample = L.combine_channels(
-                    {c: g_adv[:, k] for k, c in enumerate(channels)}, weights
-                )  # [N]
-                adv_all = per_sample.unsqueeze(1) * mask_all  # [N, T]
-
-            # 4. FILTER (DASH): drop responses whose mean |advantage| <= tau
+            adv_all, returns_all, mask_all = compute_advantages(cfg, rows, old, channels, weights)
             sample_mag = (adv_all.abs() * mask_all).sum(1) / mask_all.sum(1)  # [N]
             keep = L.filter_by_advantage(sample_mag, cfg.filter_tau)
-            kept = [i for i in range(n_rows) if bool(keep[i])]
-            row["time/advantage"] = time.perf_counter() - t0
+            kept = [i for i in range(len(rows)) if bool(keep[i])]
+            t_advantage = time.perf_counter() - t0
 
-            # 5. UPDATE: clipped PPO losses, gradients accumulated over micro-batches
+            # 4. UPDATE: clipped PPO losses, gradients accumulated over micro-batches
             t0 = time.perf_counter()
-            stats: dict[str, float] = {
-                "policy": 0.0, "value": 0.0, "kl_ref": 0.0, "entropy": 0.0,
-                "approx_kl": 0.0, "clipfrac": 0.0, "tokens": 0.0,
-            }  # fmt: skip
-            grad_norms: list[float] = []
-            train_tokens = 0
-            rng = np.random.default_rng([cfg.seed, step])
-            for _epoch in range(cfg.update_epochs):
-                perm = [kept[i] for i in rng.permutation(len(kept))]
-                for mini in np.array_split(np.array(perm), cfg.num_minibatches):
-                    mini = [int(i) for i in mini]
-                    if not mini:
-                        continue
-                    denom = float(sum(lengths[i] for i in mini))  # tokens in this minibatch
-                    for mb in _micro_batches(mini, rows, cfg.micro_batch_size):
-                        batch = _collate([rows[i] for i in mb], pad_id)
-                        mask = batch["mask"]
-                        tl = mask.shape[1]
-                        lp, v, ent = _forward(
-                            policy,
-                            critic,
-                            batch,
-                            autocast=autocast,
-                            detach_critic=cfg.critic_detach,
-                            with_entropy=True,
-                            entropy_grad=cfg.entropy_coef > 0,
-                        )
-                        lp, mask = lp.cpu(), mask.cpu()
-                        olp = (
-                            _pad_stack([old_lp[i] for i in mb], tl)
-                            if old_lp[mb[0]] is not None
-                            else lp.detach()
-                        )
-                        adv = adv_all[mb, :tl]
-                        pg, clipfrac = L.policy_loss(lp, olp, adv, mask, clip=cfg.clip, denom=denom)
-                        loss = pg
-                        if critic is not None and v is not None:
-                            ov = _pad_stack([old_v[i] for i in mb], tl)
-                            ret = returns_all[mb, :tl]
-                            vl = L.value_loss(
-                                v.cpu(), ov, ret, mask, clip=cfg.value_clip, denom=denom
-                            )
-                            loss = loss + cfg.vf_coef * vl
-                            stats["value"] += vl.item()
-                        if ref is not None:
-                            rl = _pad_stack([ref_lp[i] for i in mb], tl)
-                            kl = L.masked_sum(L.kl_k3(lp, rl), mask) / denom
-                            loss = loss + cfg.kl_coef * kl
-                            stats["kl_ref"] += kl.item()
-                        if ent is not None:
-                            ent_sum = L.masked_sum(ent.cpu(), mask) / denom
-                            if cfg.entropy_coef > 0:
-                                loss = loss - cfg.entropy_coef * ent_sum
-                            stats["entropy"] += ent_sum.item()
-                        loss.backward()
-                        n_tok = float(mask.sum())
-                        stats["policy"] += pg.item()
-                        stats["approx_kl"] += float(L.approx_kl(lp.detach(), olp, mask)) * n_tok
-                        stats["clipfrac"] += float(clipfrac) * n_tok
-                        stats["tokens"] += n_tok
-                        train_tokens += int(batch["attention_mask"].sum())
-                    gn = torch.nn.utils.clip_grad_norm_(groups[0]["params"], cfg.max_grad_norm)
-                    grad_norms.append(float(gn))
-                    if critic is not None:
-                        torch.nn.utils.clip_grad_norm_(groups[1]["params"], cfg.max_grad_norm)
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-            row["time/train"] = time.perf_counter() - t0
-            n_updates = max(cfg.update_epochs * cfg.num_minibatches, 1)
+            stats = ppo_update(
+                cfg,
+                policy=policy,
+                critic=critic,
+                ref=ref,
+                optimizer=optimizer,
+                rows=rows,
+                kept=kept,
+                adv_all=adv_all,
+                returns_all=returns_all,
+                old=old,
+                pad_id=pad_id,
+                autocast=autocast,
+                step=step,
+            )
+            t_train = time.perf_counter() - t0
 
-            # 6. SYNC the new weights into the sampler (after every optimizer step)
+            # 5. SYNC the new weights into the sampler
             t0 = time.perf_counter()
             sampler.sync_weights(policy)
-            row["time/sync"] = time.perf_counter() - t0
+            t_sync = time.perf_counter() - t0
 
-            # 7. LOG
-            acc = sum(r.correct for r in rows) / n_rows
+            # 6. LOG
+            acc = batch.accuracy
             acc_ema = acc if step == 1 and start_step == 0 else 0.7 * acc_ema + 0.3 * acc
-            all_channels = sorted(rows[0].rewards)
-            for c in all_channels:
-                mean = sum(r.rewards.get(c, 0.0) for r in rows) / n_rows
-                prefix = "behaviour" if c in BEHAVIOUR_CHANNELS else "reward"
-                row[f"{prefix}/{c}"] = mean
-            row["reward/total"] = sum(r.total for r in rows) / n_rows
-            row["charts/accuracy"] = acc
-            row["charts/response_len"] = sum(lengths) / n_rows
-            row["charts/truncated"] = sum(r.finish_reason == "length" for r in rows) / n_rows
-            row["charts/kept_frac"] = len(kept) / n_rows
-            row["charts/advantage_abs"] = float(sample_mag.mean())
-            for c, w in weights.items():
-                row[f"charts/weight/{c}"] = w
-            row["losses/policy"] = stats["policy"] / n_updates
-            if critic is not None:
-                row["losses/value"] = stats["value"] / n_updates
-            if ref is not None:
-                row["losses/kl_ref"] = stats["kl_ref"] / n_updates
-            tok = max(stats["tokens"], 1.0)
-            row["charts/entropy"] = stats["entropy"] / n_updates
-            row["charts/approx_kl"] = stats["approx_kl"] / tok
-            row["charts/clipfrac"] = stats["clipfrac"] / tok
-            row["charts/grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
-            row["charts/tokens_per_s"] = train_tokens / max(row["time/train"], 1e-9)
-            row["charts/sample_tokens_per_s"] = sum(len(r.response_ids) for r in rows) / max(
-                row["time/sample"], 1e-9
+            row = {"step": step}
+            row |= _metrics(
+                cfg,
+                rows,
+                weights=weights,
+                stats=stats,
+                kept=kept,
+                sample_mag=sample_mag,
+                has_critic=critic is not None,
+                has_ref=ref is not None,
             )
+            row |= {
+                "time/sample": batch.sample_s,
+                "time/verify": batch.score_s,
+                "time/advantage": t_advantage,
+                "time/train": t_train,
+                "time/sync": t_sync,
+                "charts/tokens_per_s": stats["train_tokens"] / max(t_train, 1e-9),
+                "charts/sample_tokens_per_s": sum(len(r.response_ids) for r in rows)
+                / max(batch.sample_s, 1e-9),
+            }
             if cfg.eval_n > 0 and cfg.eval_every > 0 and step % cfg.eval_every == 0:
                 t0 = time.perf_counter()
                 row["eval/accuracy"] = _held_out_accuracy(cfg, sampler, env_kwargs)
                 row["time/eval"] = time.perf_counter() - t0
-            if cfg.log_samples:
-                for r in rows[: cfg.log_samples]:
-                    _log(f"step {step} sample (correct={r.correct}): {r.text[:300]!r}")
-
-            # 8. CHECKPOINT (only the newest is kept); a SIGKILL loses at most this iteration
-            t0 = time.perf_counter()
+            for r in rows[: cfg.log_samples]:
+                _log(f"step {step} sample (correct={r.correct}): {r.text[:300]!r}")
             row["time/step"] = time.perf_counter() - t_step
             row["time/elapsed"] = elapsed_before + (time.perf_counter() - t_run)
             metrics_log.write(row)
+
+            # 7. CHECKPOINT (only the newest is kept); a SIGKILL loses at most this iteration
             if cfg.checkpoint_every and (
                 step % cfg.checkpoint_every == 0 or step == cfg.total_steps
             ):
+                t0 = time.perf_counter()
                 save_checkpoint(
                     out,
                     step,
@@ -581,7 +582,7 @@ def train(
                         "metrics": row,
                     }
                 )
-            last_row = row
+            completed, last_row = step, row
             bar.update(1)
             bar.set_postfix(
                 acc=f"{acc:.2f}",
@@ -591,7 +592,7 @@ def train(
             )
 
         # --- the end: final model, held-out evaluation, plots ---
-        summary: dict[str, Any] = {"steps": step, "out": str(out), "last": last_row}
+        summary: dict[str, Any] = {"steps": completed, "out": str(out), "last": last_row}
         if cfg.save_final:
             final = out / "final"
             policy.save_pretrained(final, safe_serialization=True)
@@ -611,7 +612,7 @@ def train(
         return summary
     finally:
         bar.close()
-        env.close()
+        envs.close()
         if own_sampler and sampler is not None:
             sampler.close()
 
@@ -642,49 +643,53 @@ def _held_out_accuracy(cfg: TrainConfig, sampler: Any, env_kwargs: dict[str, Any
 DESCRIPTION = """PPO for language models with separate reward channels (RLSP + DASH).
 
 Presets: --preset cpu-smollm2 (the main job, 2-core CPU) | llama3.1-8b-rlsp | qwen2.5-32b-rlsp
-(the paper's GPU-cluster settings). Options after --preset override it.
+(the paper's GPU-cluster settings). The preset gives the defaults; every option overrides it
+(`rlsp train --preset NAME --help` shows the preset's values as defaults).
 
 examples:
   rlsp train --preset cpu-smollm2
   rlsp train --preset cpu-smollm2 --total-steps 30 --out runs/mine
   rlsp train --model runs/sft/final --advantage decoupled --channel-weights correctness=1,exploration=0.2 --weight-schedule correctness
   rlsp train --advantage group --group-baseline rloo --samples-per-prompt 8 --filter-tau 0.1
+  rlsp train --env-kwargs '{"length_scale": 50}' --channel-weights correctness=1,diversity=0.1
   rlsp train --sampler transformers --total-steps 2 --prompts-per-step 2 --max-new-tokens 32
   rlsp train --out runs/train --resume                  # continue after a crash or kill -9
 """
 
 
+def _preset_arg() -> type:
+    """``--preset`` as a one-field dataclass whose type is the preset names (tyro checks them)."""
+    import dataclasses
+
+    from rlsp_agents.presets import PRESETS
+
+    names = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+    return dataclasses.make_dataclass(
+        "PresetArg", [("preset", names | None, dataclasses.field(default=None))]
+    )
+
+
 def parse_args(argv: list[str] | None) -> TrainConfig:
-    """Parses ``rlsp train`` arguments (``--preset NAME`` first, then field overrides)."""
+    """Parses ``rlsp train`` arguments: ``--preset NAME`` chooses the defaults, every other option
+    overrides them (both parsed by tyro: first the preset, then the config with its defaults)."""
     import tyro
 
-    from rlsp_agents.presets import PRESETS, get_preset
+    from rlsp_agents.presets import get_preset
 
     args = list(sys.argv[1:] if argv is None else argv)
-    preset = None
-    for i, a in enumerate(args):
-        if a == "--preset" and i + 1 < len(args):
-            preset = args[i + 1]
-            del args[i : i + 2]
-            break
-        if a.startswith("--preset="):
-            preset = a.split("=", 1)[1]
-            del args[i]
-            break
-    if preset is not None and preset not in PRESETS:
-        raise SystemExit(
-            f"rlsp train: unknown preset {preset!r}; known: {', '.join(sorted(PRESETS))}"
-        )
-    default = get_preset(preset) if preset else TrainConfig()
+    chosen, rest = tyro.cli(
+        _preset_arg(), args=args, return_unknown_args=True, add_help=False, prog="rlsp train"
+    )
+    default = get_preset(chosen.preset) if chosen.preset else TrainConfig()
     return tyro.cli(
-        TrainConfig, default=default, args=args, prog="rlsp train", description=DESCRIPTION
+        TrainConfig, default=default, args=rest, prog="rlsp train", description=DESCRIPTION
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     """``rlsp train [--preset NAME] [options]``; ``--help`` lists every option."""
-    cfg = parse_args(argv)
     try:
+        cfg = parse_args(argv)
         cfg.validate()
     except ValueError as e:
         print(f"rlsp train: error: {e}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """rlsp_env: Gymnasium math environments with separate reward channels.
 
 ``import rlsp_env`` registers every ``rlsp/...`` id (see :mod:`rlsp_env.registration`) and imports
-neither torch nor an HTTP client.
+neither torch nor an HTTP client. Every env holds one :class:`RewardSpec`
+(``env.unwrapped.reward_spec``) and scores through :func:`score_batch`, as do the integrations.
 
 Example:
     >>> import gymnasium as gym, rlsp_env
@@ -25,6 +26,8 @@ from rlsp_env import rewards
 from rlsp_env.envs import EvalExhaustedError, MathEnv
 from rlsp_env.problem import Problem
 from rlsp_env.registration import DATASET_ENVS, ENV_IDS, PROCEDURAL_ENVS, env_kwargs
+from rlsp_env.scoring import score_batch
+from rlsp_env.spec import RewardSpec
 
 __all__ = [
     "DATASET_ENVS",
@@ -33,8 +36,10 @@ __all__ = [
     "EvalExhaustedError",
     "MathEnv",
     "Problem",
+    "RewardSpec",
     "make_problems",
     "rewards",
+    "score_batch",
 ]
 
 _SOURCE_KWARGS = {"difficulty", "levels", "subjects", "data_dir", "num_problems"}
@@ -70,8 +75,6 @@ def make_problems(
         >>> [p.meta["split"] for p in ps]
         ['test', 'test']
     """
-    from rlsp_env.envs import build_source
-
     env_id = env_id.split(":", 1)[1] if env_id.startswith("rlsp_env:") else env_id
     base = env_kwargs(env_id)
     allowed = set(inspect.signature(MathEnv.__init__).parameters) - {"self"}
@@ -84,7 +87,7 @@ def make_problems(
     if "family" in base:
         if n is None:
             raise ValueError(f"{env_id} is an unbounded procedural stream: give n")
-        src = build_source(**base, split=split, problem_seed=int(seed), **src_kwargs)
+        src = MathEnv(**base, split=split, problem_seed=int(seed), **src_kwargs).source
         out: list[Problem] = []
         seen: set[str] = set()
         limit = min(len(src), 50 * int(n) + 1000)
@@ -99,7 +102,7 @@ def make_problems(
             f"{env_id}: only {len(out)} distinct problems found in {limit} draws for n={n}; "
             "ask for fewer or raise the difficulty"
         )
-    src = build_source(**base, split=split, **src_kwargs)
+    src = MathEnv(**base, split=split, **src_kwargs).source
     size = len(src)
     if n is None or n >= size:
         return [src.get(i) for i in range(size)]

@@ -21,12 +21,10 @@ from typing import Any
 
 from rlsp_env import data
 from rlsp_env.problem import Problem
-from rlsp_env.text import last_boxed
 
 __all__ = [
     "DATASET_LOADERS",
     "filter_problems",
-    "last_boxed",
     "load_problems",
 ]
 
@@ -65,7 +63,7 @@ def _with_final_answer(solution: Any, gold: str) -> str | None:
     if solution is None:
         return None
     text = str(solution).rstrip()
-    if last_boxed(text) is None:
+    if _final_box(text) is None:
         text = f"{text}\n\nThe final answer is \\boxed{{{gold}}}"
     return text
 
@@ -89,8 +87,16 @@ def _load_math500(rows: list[dict[str, Any]]) -> list[Problem]:
     return out
 
 
+def _final_box(text: str) -> str | None:
+    """The last complete box of a solution, by the verifier's box grammar (``None``: none)."""
+    from rlsp_verifiers.extract import extract_boxes
+
+    boxes = [b.strip() for b in extract_boxes(text) if b is not None]
+    return boxes[-1] if boxes else None
+
+
 def _boxed_gold(solution: str, name: str, i: int) -> str:
-    gold = last_boxed(solution)
+    gold = _final_box(solution)
     if gold is None:
         raise ValueError(f"{name} row {i}: no \\boxed{{}} answer in its solution")
     return gold
@@ -159,42 +165,28 @@ def _load_gsm8k(rows: list[dict[str, Any]]) -> list[Problem]:
     return out
 
 
-def _load_aime24(rows: list[dict[str, Any]]) -> list[Problem]:
-    out = []
-    for i, r in enumerate(rows):
-        text = r.get("problem") or _need(r, "question", "aime24", i)
-        out.append(
-            Problem(
-                id=f"aime24/{r.get('id', i)}",
-                problem=text,
-                answer=_number_text(_need(r, "answer", "aime24", i)),
-                solution=_with_final_answer(r.get("solution"), _number_text(r["answer"])),
-                subject="competition",
-                level=None,
-                source="aime24",
-                meta={"url": r.get("url"), "index": i},
-            )
-        )
-    return out
+def _competition_loader(name: str) -> Callable[[list[dict[str, Any]]], list[Problem]]:
+    """The loader of a competition set (AIME, AMC): numeric answers, solutions where given."""
 
-
-def _load_amc23(rows: list[dict[str, Any]]) -> list[Problem]:
-    out = []
-    for i, r in enumerate(rows):
-        text = r.get("problem") or _need(r, "question", "amc23", i)
-        out.append(
-            Problem(
-                id=f"amc23/{r.get('id', i)}",
-                problem=text,
-                answer=_number_text(_need(r, "answer", "amc23", i)),
-                solution=None,
-                subject="competition",
-                level=None,
-                source="amc23",
-                meta={"url": r.get("url"), "index": i},
+    def load(rows: list[dict[str, Any]]) -> list[Problem]:
+        out = []
+        for i, r in enumerate(rows):
+            answer = _number_text(_need(r, "answer", name, i))
+            out.append(
+                Problem(
+                    id=f"{name}/{r.get('id', i)}",
+                    problem=r.get("problem") or _need(r, "question", name, i),
+                    answer=answer,
+                    solution=_with_final_answer(r.get("solution"), answer),
+                    subject="competition",
+                    level=None,
+                    source=name,
+                    meta={"url": r.get("url"), "index": i},
+                )
             )
-        )
-    return out
+        return out
+
+    return load
 
 
 def _load_minerva(rows: list[dict[str, Any]]) -> list[Problem]:
@@ -254,8 +246,8 @@ DATASET_LOADERS: dict[str, Callable[..., list[Problem]]] = {
     "math500": _load_math500,
     "math": _load_math,
     "gsm8k": _load_gsm8k,
-    "aime24": _load_aime24,
-    "amc23": _load_amc23,
+    "aime24": _competition_loader("aime24"),
+    "amc23": _competition_loader("amc23"),
     "minerva_math": _load_minerva,
     "olympiadbench": _load_olympiadbench,
 }

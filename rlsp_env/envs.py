@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,14 +23,18 @@ from gymnasium import spaces
 
 from rlsp_env import rewards as R
 from rlsp_env.problem import Problem
+from rlsp_env.scoring import score_batch
 from rlsp_env.sources import DatasetSource, ListSource, ProblemSource, ProceduralSource
+from rlsp_env.spec import DEFAULT_LENGTH_SCALE, RewardSpec
 
 __all__ = [
     "DEFAULT_FEEDBACK",
     "DEFAULT_PROMPT_TEMPLATE",
     "EvalExhaustedError",
     "MathEnv",
+    "REWARD_ARGS",
     "UnicodeText",
+    "make_reward_spec",
 ]
 
 #: the default prompt: the problem, then the RLSP / Qwen-Math instruction to box the answer
@@ -96,43 +99,96 @@ def _check_int(name: str, v: Any, lo: int) -> int:
     return int(v)
 
 
-def build_source(
-    *,
-    dataset: str | None = None,
-    family: str | None = None,
-    problems: Sequence[Problem] | None = None,
-    split: str | None = None,
-    difficulty: int = 1,
-    levels: Iterable[int] | int | None = None,
-    subjects: Iterable[str] | str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    problem_seed: int = 0,
-    num_problems: int | None = None,
+def _source(
+    dataset: str | None, family: str | None, problems: Sequence[Problem] | None, **kw: Any
 ) -> ProblemSource:
-    """Builds the problem source named by exactly one of ``dataset``, ``family``, ``problems``."""
-    given = [x is not None for x in (dataset, family, problems)]
-    if sum(given) != 1:
+    """The problem source named by exactly one of ``dataset``, ``family``, ``problems``."""
+    if sum(x is not None for x in (dataset, family, problems)) != 1:
         raise ValueError("give exactly one of dataset=..., family=... or problems=[...]")
+    split, n = kw["split"], kw["num_problems"]
     if dataset is not None:
         src: ProblemSource = DatasetSource(
-            dataset, split=split or "all", levels=levels, subjects=subjects, data_dir=data_dir
+            dataset,
+            split=split or "all",
+            levels=kw["levels"],
+            subjects=kw["subjects"],
+            data_dir=kw["data_dir"],
         )
-        if num_problems is not None:
-            n = _check_int("num_problems", num_problems, 1)
+        if n is not None:
+            n = _check_int("num_problems", n, 1)
             src = ListSource([src.get(i) for i in range(min(n, len(src)))], name=dataset)
         return src
     if family is not None:
-        if levels is not None or subjects is not None:
+        if kw["levels"] is not None or kw["subjects"] is not None:
             raise ValueError("levels/subjects filter datasets; procedural families use difficulty")
         return ProceduralSource(
             family,
-            difficulty=difficulty,
+            difficulty=kw["difficulty"],
             split=split or "train",
-            seed=problem_seed,
-            num_problems=num_problems,
+            seed=kw["seed"],
+            num_problems=n,
         )
     assert problems is not None
     return ListSource(problems)
+
+
+def make_reward_spec(
+    *,
+    reward_weights: str | Mapping[str, float] | None = "default",
+    length_scale: float = DEFAULT_LENGTH_SCALE,
+    exploration_cap: float = 1.0,
+    tokenizer: object | None = None,
+    verifier_mode: str = "strict",
+    verifier_timeout_s: float = 5.0,
+    answer_policy: str | None = None,
+    reward_spec: RewardSpec | None = None,
+    default_policy: str = "closed_form",
+) -> RewardSpec:
+    """The :class:`RewardSpec` that :class:`MathEnv`'s reward arguments describe (the one mapping
+    from env arguments to a spec; the integrations use it too).
+
+    Raises:
+        ValueError: invalid values, or ``reward_spec`` given together with the arguments it
+            replaces.
+
+    Example:
+        >>> make_reward_spec(reward_weights="correctness", default_policy="literal").answer_policy
+        'literal'
+    """
+    if reward_spec is None:
+        return RewardSpec(
+            weights=reward_weights,
+            length_scale=length_scale,
+            exploration_cap=exploration_cap,
+            tokenizer=tokenizer,
+            verifier_mode=verifier_mode,
+            answer_policy=default_policy if answer_policy is None else answer_policy,
+            timeout_s=verifier_timeout_s,
+        )
+    if not isinstance(reward_spec, RewardSpec):
+        raise TypeError(f"reward_spec must be a RewardSpec, got {type(reward_spec).__name__}")
+    if (
+        answer_policy is not None
+        or tokenizer is not None
+        or reward_weights != "default"
+        or (length_scale, exploration_cap) != (DEFAULT_LENGTH_SCALE, 1.0)
+        or (verifier_mode, verifier_timeout_s) != ("strict", 5.0)
+    ):
+        raise ValueError("give reward_spec or the reward arguments it replaces, not both")
+    return reward_spec
+
+
+#: the :class:`MathEnv` arguments that :func:`make_reward_spec` turns into its reward spec
+REWARD_ARGS = (
+    "reward_weights",
+    "length_scale",
+    "exploration_cap",
+    "tokenizer",
+    "verifier_mode",
+    "verifier_timeout_s",
+    "answer_policy",
+    "reward_spec",
+)
 
 
 class MathEnv(gym.Env[str, str]):
@@ -171,6 +227,12 @@ class MathEnv(gym.Env[str, str]):
     ``correct``, ``rewards`` ({channel: float}), ``reward_weights``, ``ell`` (effective reasoning
     length), ``effort_judged``.
 
+    ## Reward specification
+    Everything that decides the channels is one frozen, serialisable
+    :class:`rlsp_env.spec.RewardSpec`, ``env.unwrapped.reward_spec``: the TRL, verl and server
+    integrations take the same spec, and every door scores through
+    :func:`rlsp_env.scoring.score_batch`.
+
     ## Arguments
     - ``dataset`` / ``family`` / ``problems``: the problem source (set by the registered id).
     - ``split``: procedural ``"train"`` (default) / ``"test"`` (disjoint); datasets ``"all"``
@@ -179,12 +241,19 @@ class MathEnv(gym.Env[str, str]):
     - ``reward_weights``: preset (``"default"``, ``"rlsp"``, ``"rlsp-length"``, ``"correctness"``)
       or ``{channel: weight}``.
     - ``length_scale`` (RLSP's ``L``, default 1000), ``exploration_cap`` (default 1),
-      ``tokenizer`` (counts ``ell``; chars/4 without).
+      ``tokenizer`` (counts ``ell``: a name, a tokenizer or a ``str -> int``; chars/4 without).
+    - ``answer_policy``: ``"literal"`` (a plain-number gold needs a number literal; the default of
+      procedural families) or ``"closed_form"`` (the default of datasets and problem lists).
+    - ``reward_spec``: a whole :class:`~rlsp_env.spec.RewardSpec` instead of the reward and
+      verifier arguments above (giving both is an error).
     - ``judge``: an effort judge (:mod:`rlsp_env.judge`).
     - ``prompt_template`` (must contain ``{problem}``), ``system_prompt``, ``feedback_template``.
     - ``max_turns`` (default 1), ``eval_mode`` (visit every problem exactly once, in order),
       ``num_problems`` (a finite procedural set; default 500 in eval mode), ``problem_seed``.
-    - ``verifier_mode`` (``"strict"``), ``verifier_timeout_s`` (default 5).
+    - ``verifier_mode`` (``"strict"``), ``verifier_timeout_s`` (default 5: a hard bound, so
+      ``step`` returns within about ``verifier_timeout_s + 0.5`` s on any input once the verifier
+      worker has started), ``verifier_workers`` (1: the process's shared one-worker
+      :class:`rlsp_verifiers.VerifierPool`; 0: verify in this process, cooperative timeout only).
     - ``max_response_chars``: the declared action space's length bound.
     """
 
@@ -202,7 +271,7 @@ class MathEnv(gym.Env[str, str]):
         subjects: Iterable[str] | str | None = None,
         data_dir: str | os.PathLike[str] | None = None,
         reward_weights: str | Mapping[str, float] | None = "default",
-        length_scale: float = R.DEFAULT_LENGTH_SCALE,
+        length_scale: float = DEFAULT_LENGTH_SCALE,
         exploration_cap: float = 1.0,
         tokenizer: object | None = None,
         judge: Any = None,
@@ -215,6 +284,9 @@ class MathEnv(gym.Env[str, str]):
         problem_seed: int = 0,
         verifier_mode: str = "strict",
         verifier_timeout_s: float = 5.0,
+        answer_policy: str | None = None,
+        reward_spec: RewardSpec | None = None,
+        verifier_workers: int = 1,
         max_response_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
         render_mode: str | None = None,
     ) -> None:
@@ -226,45 +298,50 @@ class MathEnv(gym.Env[str, str]):
             raise ValueError("system_prompt must be a str or None")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None")
-        if not (isinstance(verifier_timeout_s, int | float) and math.isfinite(verifier_timeout_s)):
-            raise ValueError(
-                f"verifier_timeout_s must be a finite number, got {verifier_timeout_s!r}"
-            )
-        if verifier_timeout_s <= 0:
-            raise ValueError(f"verifier_timeout_s must be > 0, got {verifier_timeout_s!r}")
+        if verifier_workers not in (0, 1) or isinstance(verifier_workers, bool):
+            raise ValueError(f"verifier_workers must be 0 or 1, got {verifier_workers!r}")
         self.max_turns = _check_int("max_turns", max_turns, 1)
         self.eval_mode = bool(eval_mode)
         if self.eval_mode and family is not None and num_problems is None:
             num_problems = 500
-        self.source = build_source(
-            dataset=dataset,
-            family=family,
-            problems=problems,
+        #: where the problems come from (a dataset, a procedural family or a list)
+        self.source = _source(
+            dataset,
+            family,
+            problems,
             split=split,
             difficulty=difficulty,
             levels=levels,
             subjects=subjects,
             data_dir=data_dir,
-            problem_seed=_check_int("problem_seed", problem_seed, 0),
+            seed=_check_int("problem_seed", problem_seed, 0),
             num_problems=num_problems,
         )
-        self.reward_weights = R.resolve_weights(reward_weights)
-        R.exploration("", length_scale=length_scale, cap=exploration_cap)  # validates both
-        self.length_scale = float(length_scale)
-        self.exploration_cap = float(exploration_cap)
-        self.tokenizer = tokenizer
+        reward_spec = make_reward_spec(
+            reward_weights=reward_weights,
+            length_scale=length_scale,
+            exploration_cap=exploration_cap,
+            tokenizer=tokenizer,
+            verifier_mode=verifier_mode,
+            verifier_timeout_s=verifier_timeout_s,
+            answer_policy=answer_policy,
+            reward_spec=reward_spec,
+            default_policy=self.source.answer_policy,
+        )
+        #: the env's one reward specification (read-only; pass it to every other scoring door)
+        self.reward_spec = reward_spec
         self.judge = judge
+        self.verifier_workers = int(verifier_workers)
         if self.reward_weights["effort"] != 0.0 and judge is None:
             warnings.warn(
                 "reward_weights give 'effort' a weight but no judge is set: the effort channel is "
-                "0.0 (pass judge=rlsp_env.judge.HTTPJudge(...) or TransformersJudge(...)).",
+                "0.0 (pass judge=rlsp_env.judge.HTTPJudge(...) or "
+                "rlsp_agents.judges.TransformersJudge(...)).",
                 stacklevel=2,
             )
         self.prompt_template = prompt_template
         self.system_prompt = system_prompt
         self.feedback_template = feedback_template
-        self.verifier_mode = verifier_mode
-        self.verifier_timeout_s = float(verifier_timeout_s)
         self.render_mode = render_mode
         self.observation_space = UnicodeText(MAX_PROMPT_CHARS)
         self.action_space = UnicodeText(_check_int("max_response_chars", max_response_chars, 1))
@@ -293,7 +370,13 @@ class MathEnv(gym.Env[str, str]):
         msgs = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
         return msgs + [{"role": "user", "content": self.prompt_for(problem)}]
 
-    def _problem_info(self) -> dict[str, Any]:
+    @property
+    def reward_weights(self) -> dict[str, float]:
+        """Every channel's weight (from :attr:`reward_spec`)."""
+        return dict(self.reward_spec.weights)
+
+    def problem_info(self) -> dict[str, Any]:
+        """The info of the current episode's problem (what ``reset`` returns as ``info``)."""
         p = self.problem
         assert p is not None
         return {
@@ -362,7 +445,7 @@ class MathEnv(gym.Env[str, str]):
         self.messages = self.messages_for(self.problem)
         self._done = False
         obs = self.prompt_for(self.problem)
-        info = self._problem_info()
+        info = self.problem_info()
         self._last_info = info
         return obs, info
 
@@ -379,34 +462,31 @@ class MathEnv(gym.Env[str, str]):
             )
         return action
 
-    def _score(
-        self, action: str, verdict: Any = None, judge_result: Any = None, group: Sequence[str] = ()
-    ) -> R.ScoreResult:
-        assert self.problem is not None
-        return R.score(
-            action,
-            self.problem,
-            weights=self.reward_weights,
-            judge=self.judge,
-            judge_result=judge_result,
-            tokenizer=self.tokenizer,
-            length_scale=self.length_scale,
-            exploration_cap=self.exploration_cap,
-            group=group,
-            mode=self.verifier_mode,
-            timeout_s=self.verifier_timeout_s,
-            verdict=verdict,
-        )
-
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Scores the response; see the class docstring for the returned info."""
         text = self._check_action(action)
-        return self._finish_step(text, self._score(text))
+        assert self.problem is not None
+        (res,) = score_batch(
+            [text],
+            [self.problem],
+            None,
+            self.reward_spec,
+            judge=self.judge,
+            inline=self.verifier_workers == 0,
+        )
+        return self.record_step(text, res)
 
-    def _finish_step(
+    def record_step(
         self, action: str, res: R.ScoreResult
     ) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        assert self.problem is not None
+        """Ends the turn with an already scored response (the vector env scores a whole batch
+        with :func:`rlsp_env.scoring.score_batch`, then records each env's item here).
+
+        Returns:
+            What ``step`` returns for that response.
+        """
+        if self.problem is None or self._done:
+            raise gym.error.ResetNeeded("call reset() before recording a step")
         self.turn += 1
         self.messages.append({"role": "assistant", "content": action})
         correct = bool(res.verdict.correct)
@@ -420,14 +500,14 @@ class MathEnv(gym.Env[str, str]):
                 "{extracted}", f"${extracted}$" if extracted else "(no boxed answer)"
             )
             self.messages.append({"role": "user", "content": obs})
-        info = self._problem_info()
+        info = self.problem_info()
         info.update(
             {
                 "extracted": res.verdict.extracted,
                 "verdict": res.verdict.to_dict(),
                 "correct": correct,
                 "rewards": dict(res.rewards),
-                "reward_weights": dict(self.reward_weights),
+                "reward_weights": dict(res.weights),
                 "ell": float(res.info["ell"]),
                 "effort_judged": bool(res.info["effort_judged"]),
             }

@@ -5,13 +5,16 @@ depth, creativity, persistence) on a 0-10 scale, explicitly **not** correctness:
 never shown to it, and only the verifier decides correctness. The grade is divided by 10, so the
 channel lies in [0, 1].
 
-Three back-ends, all imported lazily (``import rlsp_env`` never imports torch or an HTTP client):
+Back-ends (``import rlsp_env`` never imports torch or an HTTP client; nothing here needs a model):
 
 - :class:`HTTPJudge`: any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM's
   ``vllm serve``, llama.cpp's server, a hosted API), with the standard library's ``urllib``;
-- :class:`TransformersJudge`: a local Hugging Face model (greedy decoding);
 - :class:`SamplerJudge`: anything with the ``rlsp_agents`` sampler's ``generate`` method (for
-  example a vLLM engine the agent already holds), so no second engine is needed.
+  example a vLLM engine the agent already holds), so no second engine is needed;
+- ``rlsp_agents.judges.TransformersJudge``: a local Hugging Face model (it lives with the models,
+  in ``rlsp_agents``: the env never imports the agent package).
+
+A judge is called once per scored batch (:func:`rlsp_env.scoring.score_batch`).
 
 Malformed judge output (no number, a number outside 0-10) and transport errors give
 :data:`DEFAULT_EFFORT` (0.0: no credit for effort that could not be graded), with ``ok=False`` and
@@ -37,11 +40,12 @@ __all__ = [
     "DEFAULT_EFFORT",
     "HTTPJudge",
     "Judge",
+    "JudgeBase",
     "JudgeResult",
     "SamplerJudge",
-    "TransformersJudge",
     "build_judge_prompt",
     "parse_grade",
+    "read_judge_output",
 ]
 
 #: the effort score given when the judge's output cannot be read (documented default)
@@ -112,7 +116,13 @@ class JudgeResult:
     reason: str = "ok"
 
 
-def _result(raw: str) -> JudgeResult:
+def read_judge_output(raw: str) -> JudgeResult:
+    """A :class:`JudgeResult` from a judge's raw output (malformed output: the default score).
+
+    Example:
+        >>> read_judge_output("Effort: 7/10").score, read_judge_output("?").reason
+        (0.7, 'malformed')
+    """
     g = parse_grade(raw)
     if g is None:
         return JudgeResult(DEFAULT_EFFORT, False, raw[:500], "malformed")
@@ -126,7 +136,9 @@ class Judge(Protocol):
     def grade_many(self, pairs: Sequence[tuple[str, str]]) -> list[JudgeResult]: ...
 
 
-class _Base:
+class JudgeBase:
+    """Shared by the judges: :meth:`grade` is :meth:`grade_many` for one pair."""
+
     def grade(self, problem: str, response: str) -> JudgeResult:
         """Grades one response (see :meth:`grade_many`)."""
         return self.grade_many([(problem, response)])[0]
@@ -135,7 +147,7 @@ class _Base:
         raise NotImplementedError
 
 
-class HTTPJudge(_Base):
+class HTTPJudge(JudgeBase):
     """A judge behind an OpenAI-compatible chat-completions endpoint.
 
     Args:
@@ -199,82 +211,11 @@ class HTTPJudge(_Base):
                     JudgeResult(DEFAULT_EFFORT, False, f"{type(e).__name__}: {e}"[:500], "error")
                 )
                 continue
-            out.append(_result(raw))
+            out.append(read_judge_output(raw))
         return out
 
 
-class TransformersJudge(_Base):
-    """A local Hugging Face causal LM as judge (greedy decoding; imported lazily).
-
-    Args:
-        model: a model directory, Hub id, or an ``rlsp_agents.models`` name such as
-            ``"smollm2-135m"`` (resolved through ``rlsp_agents.models.resolve_model`` when present).
-        max_new_tokens: tokens generated per grade.
-        batch_size: prompts per ``generate`` call.
-
-    Example:
-        >>> judge = TransformersJudge("smollm2-135m")  # doctest: +SKIP
-        >>> judge.grade("What is 2+2?", "2+2=4. Check: 4-2=2.").score  # doctest: +SKIP
-        0.7
-    """
-
-    def __init__(self, model: str, *, max_new_tokens: int = 12, batch_size: int = 8) -> None:
-        self.model_name = model
-        self.max_new_tokens = int(max_new_tokens)
-        self.batch_size = int(batch_size)
-        self._model: Any = None
-        self._tok: Any = None
-
-    def _load(self) -> None:
-        if self._model is not None:
-            return
-        import torch  # noqa: F401  (lazy: only when a transformers judge is used)
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        path = self.model_name
-        try:
-            from rlsp_agents.models import resolve_model  # optional: our named models
-
-            path = str(resolve_model(path))
-        except Exception:  # not one of our names / agent extra not installed: use as given
-            path = self.model_name
-        self._tok = AutoTokenizer.from_pretrained(path)
-        self._tok.padding_side = "left"
-        if self._tok.pad_token is None:
-            self._tok.pad_token = self._tok.eos_token
-        self._model = AutoModelForCausalLM.from_pretrained(path)
-        self._model.eval()
-
-    def grade_many(self, pairs: Sequence[tuple[str, str]]) -> list[JudgeResult]:
-        """Grades the pairs in batches of ``batch_size``."""
-        import torch
-
-        self._load()
-        out: list[JudgeResult] = []
-        for start in range(0, len(pairs), self.batch_size):
-            chunk = pairs[start : start + self.batch_size]
-            prompts = [
-                self._tok.apply_chat_template(
-                    build_judge_prompt(p, r), tokenize=False, add_generation_prompt=True
-                )
-                + "Effort:"
-                for p, r in chunk
-            ]
-            enc = self._tok(prompts, return_tensors="pt", padding=True)
-            with torch.no_grad():
-                gen = self._model.generate(
-                    **enc,
-                    max_new_tokens=self.max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=self._tok.pad_token_id,
-                )
-            for row in gen[:, enc["input_ids"].shape[1] :]:
-                text = self._tok.decode(row, skip_special_tokens=True)
-                out.append(_result("Effort:" + text))
-        return out
-
-
-class SamplerJudge(_Base):
+class SamplerJudge(JudgeBase):
     """Wraps any object with the ``rlsp_agents`` sampler's ``generate`` (vLLM or transformers).
 
     ``generate(prompts, n=1, max_new_tokens=..., temperature=0.0)`` must return one list of
@@ -299,4 +240,4 @@ class SamplerJudge(_Base):
         outs = self.sampler.generate(
             prompts, n=1, max_new_tokens=self.max_new_tokens, temperature=0.0
         )
-        return [_result("Effort:" + str(o[0].text)) for o in outs]
+        return [read_judge_output("Effort:" + str(o[0].text)) for o in outs]

@@ -16,6 +16,8 @@ from typing import Any
 
 from gymnasium.envs.registration import register, registry
 
+from rlsp_env.tasks import FAMILIES
+
 __all__ = ["DATASET_ENVS", "ENV_IDS", "PROCEDURAL_ENVS", "register_all"]
 
 ENTRY_POINT = "rlsp_env.envs:MathEnv"
@@ -32,15 +34,8 @@ DATASET_ENVS: dict[str, str] = {
     "rlsp/OlympiadBench-v0": "olympiadbench",
 }
 
-#: procedural env id -> family name (see rlsp_env.procedural)
-PROCEDURAL_ENVS: dict[str, str] = {
-    "rlsp/Arithmetic-v0": "arithmetic",
-    "rlsp/Fractions-v0": "fractions",
-    "rlsp/LinearEquation-v0": "linear_equation",
-    "rlsp/LinearSystem-v0": "linear_system",
-    "rlsp/Polynomial-v0": "polynomial",
-    "rlsp/WordProblem-v0": "word_problem",
-}
+#: procedural env id -> family name, derived from the family registry (:mod:`rlsp_env.tasks`)
+PROCEDURAL_ENVS: dict[str, str] = {f.env_id: f.name for f in FAMILIES.values()}
 
 #: every registered id
 ENV_IDS: tuple[str, ...] = (*DATASET_ENVS, *PROCEDURAL_ENVS)

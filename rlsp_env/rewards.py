@@ -1,14 +1,22 @@
-"""Reward channels: named, bounded, pure functions of (response, problem), and their declared sum.
+"""Reward channels: a registry of small, bounded functions over one reading of a response, and
+their declared weighted sum.
 
 Every ``step`` of an rlsp environment reports each channel by name in ``info["rewards"]`` and a
 scalar ``reward = sum(weights[c] * rewards[c])``. Weight 0 means log-only. An agent can take the
 scalar, or take the channels and weigh them itself (RLSP keeps correctness and exploration apart).
 
+A channel is a function of a :class:`ChannelInput` (the response read once by
+:func:`rlsp_env.text.read_response`, the problem, the verifier's verdict, the group's other
+responses, the judge's grade and the :class:`~rlsp_env.spec.RewardSpec`), registered with
+:func:`channel`. :func:`rlsp_env.scoring.score_batch` builds the inputs for a batch and calls every
+registered channel; nothing else computes channels.
+
 =============== =============== ==============================================================
 channel         range           meaning
 =============== =============== ==============================================================
 correctness     {0, 1}          the verifier's verdict (:func:`rlsp_verifiers.verify`)
-format          {-0.5, 0}       -0.5 when there is no complete, non-empty ``\\boxed{}`` (RLSP)
+format          {-0.5, 0}       -0.5 unless the verifier's extraction finds a final answer (a
+                                complete, non-empty ``\\boxed{}`` after any ``</think>``; RLSP)
 exploration     [-cap, 0]       ``-min(cap, L / ell)``: RLSP's length term, ``ell`` the
                                 *effective* reasoning length (:mod:`rlsp_env.text`: repeated
                                 lines / phrases and filler do not count), saturating at 0
@@ -40,18 +48,20 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from rlsp_env.problem import Problem
+from rlsp_env.spec import DEFAULT_LENGTH_SCALE
 from rlsp_env.text import (
     MAX_BEHAVIOUR_COUNT,
+    Reading,
     behaviour_counts,
     effective_length,
-    last_boxed,
     reasoning_text,
     shingles,
 )
@@ -62,53 +72,193 @@ __all__ = [
     "FORMAT_PENALTY",
     "PRESETS",
     "ChannelInfo",
+    "ChannelInput",
     "ScoreResult",
-    "alternatives",
-    "backtracking",
+    "channel",
     "combine",
-    "correctness",
     "diversity",
-    "effort",
     "exploration",
     "format_reward",
     "resolve_weights",
     "score",
-    "score_many",
-    "verification",
 ]
 
-#: RLSP's ``L`` (their main runs): the reasoning length, in tokens, at which exploration is -1
-DEFAULT_LENGTH_SCALE = 1000.0
-#: the ``format`` channel's value for a response without a complete box (RLSP's -0.5)
+#: the ``format`` channel's value for a response without a final answer (RLSP's -0.5)
 FORMAT_PENALTY = -0.5
+
+
+@dataclass
+class ChannelInput:
+    """What a channel function sees: one response, read once, in its batch.
+
+    Attributes:
+        reading: the response read by :func:`rlsp_env.text.read_response`.
+        problem: the problem (``problem.answer`` is the gold).
+        verdict: the verifier's :class:`rlsp_verifiers.Verdict`.
+        spec: the :class:`~rlsp_env.spec.RewardSpec` in force.
+        tokenizer: the spec's token counter, resolved (``None``: characters / 4).
+        others: the other responses of this response's group (empty without a group).
+        group_shingles: the trigram sets of those other responses (computed once per batch).
+        judge_result: the effort judge's :class:`rlsp_env.judge.JudgeResult`, or ``None``.
+    """
+
+    reading: Reading
+    problem: Problem
+    verdict: Any
+    spec: Any
+    tokenizer: Any = None
+    others: tuple[str, ...] = ()
+    group_shingles: tuple[frozenset, ...] = ()
+    judge_result: Any = None
+
+    @property
+    def response(self) -> str:
+        """The response text."""
+        return self.reading.response
+
+    @functools.cached_property
+    def behaviours(self) -> dict[str, float]:
+        """:func:`rlsp_env.text.behaviour_counts` of the response (one pass for three channels)."""
+        return behaviour_counts(self.reading.response)
+
+    @functools.cached_property
+    def shingles(self) -> frozenset:
+        """The response's word trigrams (for ``diversity``)."""
+        return shingles(self.reading.response)
 
 
 @dataclass(frozen=True)
 class ChannelInfo:
-    """A channel's declared range and meaning."""
+    """A channel: its declared range, meaning and function.
+
+    Attributes:
+        group: the channel needs the other responses of a group (``diversity``).
+        fn: ``ChannelInput -> float``, within ``[low, high]``.
+    """
 
     name: str
     low: float
     high: float
     description: str
     group: bool = False
+    fn: Callable[[ChannelInput], float] | None = field(default=None, compare=False, repr=False)
 
 
-CHANNELS: Mapping[str, ChannelInfo] = MappingProxyType(
-    {
-        c.name: c
-        for c in [
-            ChannelInfo("correctness", 0.0, 1.0, "1 if the verifier accepts the final answer"),
-            ChannelInfo("format", FORMAT_PENALTY, 0.0, "-0.5 without a complete non-empty box"),
-            ChannelInfo("exploration", -1.0, 0.0, "-min(cap, L/ell), ell = effective length"),
-            ChannelInfo("effort", 0.0, 1.0, "LLM judge's grade of thinking effort"),
-            ChannelInfo("diversity", 0.0, 1.0, "distance to the group's other responses", True),
-            ChannelInfo("backtracking", 0.0, float(MAX_BEHAVIOUR_COUNT), "backtracking phrases"),
-            ChannelInfo("verification", 0.0, float(MAX_BEHAVIOUR_COUNT), "verification phrases"),
-            ChannelInfo("alternatives", 0.0, float(MAX_BEHAVIOUR_COUNT), "alternative approaches"),
-        ]
-    }
-)
+_REGISTRY: dict[str, ChannelInfo] = {}
+#: every registered channel by name, in registration order (read-only view)
+CHANNELS: Mapping[str, ChannelInfo] = MappingProxyType(_REGISTRY)
+
+
+def channel(
+    name: str, low: float, high: float, description: str, *, group: bool = False
+) -> Callable[[Callable[[ChannelInput], float]], Callable[[ChannelInput], float]]:
+    """Registers a channel function (a decorator); the name must be new.
+
+    Example:
+        >>> sorted(CHANNELS)[:3]
+        ['alternatives', 'backtracking', 'correctness']
+    """
+
+    def deco(fn: Callable[[ChannelInput], float]) -> Callable[[ChannelInput], float]:
+        if name in _REGISTRY:
+            raise ValueError(f"channel {name!r} is already registered")
+        _REGISTRY[name] = ChannelInfo(name, float(low), float(high), description, group, fn)
+        return fn
+
+    return deco
+
+
+def _check_text(response: Any, name: str = "response") -> str:
+    if not isinstance(response, str):
+        raise TypeError(f"{name} must be a str, got {type(response).__name__}")
+    return response
+
+
+# ----------------------------------------------------------------------------- channels
+
+
+@channel("correctness", 0.0, 1.0, "1 if the verifier accepts the final answer")
+def _correctness(x: ChannelInput) -> float:
+    return 1.0 if x.verdict.correct else 0.0
+
+
+@channel("format", FORMAT_PENALTY, 0.0, "-0.5 without a final answer the verifier reads")
+def _format(x: ChannelInput) -> float:
+    return 0.0 if x.reading.has_answer else FORMAT_PENALTY
+
+
+def format_reward(response: str) -> float:
+    """The ``format`` channel of one response: 0.0 with a final answer the verifier reads, else -0.5.
+
+    Example:
+        >>> format_reward("x = \\\\boxed{3}"), format_reward("x = 3"), format_reward("\\\\boxed{}")
+        (0.0, -0.5, -0.5)
+        >>> format_reward("<think>so \\\\boxed{3}</think> not sure")  # the verdict is no_answer
+        -0.5
+    """
+    from rlsp_env.text import read_response
+
+    return 0.0 if read_response(_check_text(response)).has_answer else FORMAT_PENALTY
+
+
+@channel("exploration", -1.0, 0.0, "-min(cap, L/ell), ell = effective length")
+def _exploration(x: ChannelInput) -> float:
+    s = x.spec
+    return exploration(
+        x.reading.response,
+        x.problem,
+        length_scale=s.length_scale,
+        cap=s.exploration_cap,
+        tokenizer=x.tokenizer,
+    )
+
+
+@channel("effort", 0.0, 1.0, "LLM judge's grade of thinking effort")
+def _effort(x: ChannelInput) -> float:
+    return 0.0 if x.judge_result is None else _clip01(x.judge_result.score)
+
+
+@channel("diversity", 0.0, 1.0, "distance to the group's other responses", group=True)
+def _diversity(x: ChannelInput) -> float:
+    return _mean_distance(x.shingles, x.group_shingles)
+
+
+def _behaviour_channel(name: str, description: str) -> None:
+    channel(name, 0.0, float(MAX_BEHAVIOUR_COUNT), description)(lambda x: x.behaviours[name])
+
+
+_behaviour_channel("backtracking", "backtracking phrases")
+_behaviour_channel("verification", "verification phrases")
+_behaviour_channel("alternatives", "alternative approaches")
+
+
+def _clip01(v: float) -> float:
+    v = float(v)
+    return 0.0 if not math.isfinite(v) else min(1.0, max(0.0, v))
+
+
+def _mean_distance(mine: frozenset, others: Sequence[frozenset]) -> float:
+    dists = []
+    for theirs in others:
+        union = mine | theirs
+        dists.append(0.0 if not union else 1.0 - len(mine & theirs) / len(union))
+    return float(sum(dists) / len(dists)) if dists else 0.0
+
+
+def diversity(response: str, others: Sequence[str] = ()) -> float:
+    """Mean trigram Jaccard distance between ``response`` and each of ``others`` (0.0 if none).
+
+    Example:
+        >>> diversity("a b c d", ["a b c d"]), diversity("a b c d", ["w x y z"])
+        (0.0, 1.0)
+    """
+    return _mean_distance(
+        shingles(_check_text(response)),
+        [shingles(_check_text(o, "group response")) for o in others],
+    )
+
+
+# ----------------------------------------------------------------------------- weights
 
 
 def _preset(**w: float) -> Mapping[str, float]:
@@ -173,64 +323,8 @@ def combine(rewards: Mapping[str, float], weights: Mapping[str, float]) -> float
     return float(sum(w * rewards[c] for c, w in weights.items() if w != 0.0))
 
 
-def _check_text(response: Any, name: str = "response") -> str:
-    if not isinstance(response, str):
-        raise TypeError(f"{name} must be a str, got {type(response).__name__}")
-    return response
-
-
-def _gold_of(problem_or_gold: Problem | str) -> str:
-    if isinstance(problem_or_gold, Problem):
-        return problem_or_gold.answer
-    if isinstance(problem_or_gold, str):
-        return problem_or_gold
-    raise TypeError(
-        f"problem must be a Problem or a gold answer str, got {type(problem_or_gold).__name__}"
-    )
-
-
-def _problem_text(problem_or_gold: Problem | str) -> str:
-    return problem_or_gold.problem if isinstance(problem_or_gold, Problem) else ""
-
-
-# ----------------------------------------------------------------------------- channels
-
-
-def correctness(
-    response: str,
-    problem: Problem | str,
-    *,
-    verdict: Any = None,
-    mode: str = "strict",
-    timeout_s: float | None = 5.0,
-) -> float:
-    """1.0 if the verifier accepts the response's final answer for the problem's gold, else 0.0.
-
-    Args:
-        response: the model's full response.
-        problem: a :class:`Problem` or the gold answer string.
-        verdict: a precomputed :class:`rlsp_verifiers.Verdict` (skips verification).
-        mode: the verifier's mode (``"strict"``: a box is required).
-        timeout_s: the verifier's time budget (a timeout is a verdict, scored 0).
-
-    Example:
-        >>> correctness("\\\\boxed{\\\\frac{1}{2}}", "0.5")
-        1.0
-    """
-    if verdict is None:
-        verdict = _verify(_check_text(response), _gold_of(problem), mode=mode, timeout_s=timeout_s)
-    return 1.0 if verdict.correct else 0.0
-
-
-def format_reward(response: str, problem: Problem | str | None = None) -> float:
-    """0.0 when the response ends its reasoning with a complete, non-empty ``\\boxed{}``, else -0.5.
-
-    Example:
-        >>> format_reward("x = \\\\boxed{3}"), format_reward("x = 3"), format_reward("\\\\boxed{}")
-        (0.0, -0.5, -0.5)
-    """
-    boxed = last_boxed(_check_text(response))
-    return 0.0 if boxed else FORMAT_PENALTY
+# ----------------------------------------------------------------------------- exploration
+# (RLSP's length term; its internals are the RLSP method's, see rlsp_env/exploration.py when present)
 
 
 def exploration(
@@ -274,68 +368,12 @@ def _exploration_of(ell: float, length_scale: float, cap: float) -> float:
     return -min(float(cap), length_scale / ell)
 
 
-def effort(response: str, problem: Problem | str, *, judge: Any = None) -> float:
-    """The judge's grade of thinking effort in [0, 1] (0.0 without a judge; see :mod:`rlsp_env.judge`).
-
-    Example:
-        >>> effort("2+2=4 \\\\boxed{4}", "4")
-        0.0
-    """
-    _check_text(response)
-    if judge is None:
-        return 0.0
-    res = judge.grade_many([(_problem_text(problem), response)])[0]
-    return _clip01(res.score)
-
-
-def _clip01(v: float) -> float:
-    v = float(v)
-    return 0.0 if not math.isfinite(v) else min(1.0, max(0.0, v))
-
-
-def diversity(response: str, others: Sequence[str] = ()) -> float:
-    """Mean trigram Jaccard distance between ``response`` and each of ``others`` (0.0 if none).
-
-    Example:
-        >>> diversity("a b c d", ["a b c d"]), diversity("a b c d", ["w x y z"])
-        (0.0, 1.0)
-    """
-    mine = shingles(_check_text(response))
-    dists = []
-    for o in others:
-        theirs = shingles(_check_text(o, "group response"))
-        union = mine | theirs
-        dists.append(0.0 if not union else 1.0 - len(mine & theirs) / len(union))
-    return float(sum(dists) / len(dists)) if dists else 0.0
-
-
-def backtracking(response: str, problem: Problem | str | None = None) -> float:
-    """Count of backtracking phrases ("wait", "let me re-check", ...), capped at 1000."""
-    return behaviour_counts(_check_text(response))["backtracking"]
-
-
-def verification(response: str, problem: Problem | str | None = None) -> float:
-    """Count of verification phrases ("let me verify", "substituting back", ...), capped at 1000."""
-    return behaviour_counts(_check_text(response))["verification"]
-
-
-def alternatives(response: str, problem: Problem | str | None = None) -> float:
-    """Count of alternative-approach phrases ("alternatively", ...), capped at 1000."""
-    return behaviour_counts(_check_text(response))["alternatives"]
-
-
-# ----------------------------------------------------------------------------- scoring
-
-
-def _verify(response: str, gold: str, *, mode: str, timeout_s: float | None) -> Any:
-    from rlsp_verifiers import verify
-
-    return verify(response, gold, mode=mode, timeout_s=timeout_s)
+# ----------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """What :func:`score` returns.
+    """One scored response (what :func:`rlsp_env.scoring.score_batch` returns per item).
 
     Attributes:
         reward: the declared weighted sum of the channels.
@@ -367,35 +405,30 @@ def score(
     problem_or_gold: Problem | str,
     *,
     weights: str | Mapping[str, float] | None = "default",
+    spec: Any = None,
     judge: Any = None,
-    judge_result: Any = None,
-    tokenizer: object | None = None,
-    length_scale: float = DEFAULT_LENGTH_SCALE,
-    exploration_cap: float = 1.0,
     group: Sequence[str] = (),
-    mode: str = "strict",
-    timeout_s: float | None = 5.0,
-    verdict: Any = None,
+    inline: bool = True,
+    **spec_fields: Any,
 ) -> ScoreResult:
-    """Scores one response on every channel and combines them with ``weights``.
+    """Scores one response on every channel: :func:`rlsp_env.scoring.score_batch` for one item.
 
     Args:
         response: the model's full response text (any ``str``; empty, huge or binary is fine).
         problem_or_gold: a :class:`Problem` or the gold answer.
-        weights: a preset name (:data:`PRESETS`) or a partial ``{channel: weight}`` mapping.
+        weights: a preset name (:data:`PRESETS`) or a partial ``{channel: weight}`` mapping
+            (ignored when ``spec`` is given).
+        spec: a :class:`~rlsp_env.spec.RewardSpec` (else one is built from ``weights`` and
+            ``spec_fields``: ``length_scale``, ``exploration_cap``, ``tokenizer``,
+            ``verifier_mode``, ``answer_policy``, ``timeout_s``).
         judge: an effort judge (:mod:`rlsp_env.judge`); called only if ``effort`` has weight.
-        judge_result: a precomputed :class:`rlsp_env.judge.JudgeResult` (batched callers).
-        tokenizer: counts ``ell`` in tokens (else characters / 4).
-        length_scale: RLSP's ``L``.
-        exploration_cap: lower bound magnitude of the exploration channel.
         group: the other responses to the same problem (for ``diversity``).
-        mode: the verifier's mode.
-        timeout_s: the verifier's per-item time budget.
-        verdict: a precomputed verdict (batched callers verify in a pool first).
+        inline: verify in this process (cooperative timeout; the default here, for quick use);
+            ``False``: in the process-wide verifier pool (a hard time bound).
 
     Raises:
         TypeError: a non-``str`` response or a bad problem type.
-        ValueError: bad weights or length parameters.
+        ValueError: bad weights or spec fields.
 
     Example:
         >>> r = score("Add: 2+2=4. \\\\boxed{4}", "4", weights="rlsp-length", length_scale=2)
@@ -404,103 +437,14 @@ def score(
         >>> r.info["ell"]  # "add 2+2=4" is 9 characters: 2.25 rough tokens
         2.25
     """
-    _check_text(response)
-    gold = _gold_of(problem_or_gold)
-    w = resolve_weights(weights)
-    if verdict is None:
-        verdict = _verify(response, gold, mode=mode, timeout_s=timeout_s)
-    exploration("", length_scale=length_scale, cap=exploration_cap)  # validates the parameters
-    ell = effective_length(reasoning_text(response), tokenizer)
-    rewards = {
-        "correctness": correctness(response, gold, verdict=verdict),
-        "format": format_reward(response),
-        "exploration": _exploration_of(ell, length_scale, exploration_cap),
-        "effort": 0.0,
-        "diversity": diversity(response, group),
-        **behaviour_counts(response),
-    }
-    info: dict[str, Any] = {"ell": ell, "effort_judged": False}
-    if judge_result is None and judge is not None and w["effort"] != 0.0:
-        judge_result = judge.grade_many([(_problem_text(problem_or_gold), response)])[0]
-    if judge_result is not None:
-        rewards["effort"] = _clip01(judge_result.score)
-        info["effort_judged"] = bool(judge_result.ok)
-        info["effort_reason"] = judge_result.reason
-    return ScoreResult(combine(rewards, w), rewards, verdict, w, info)
+    from rlsp_env import scoring
+    from rlsp_env.spec import RewardSpec
 
-
-def score_many(
-    responses: Sequence[str],
-    problems: Sequence[Problem | str],
-    *,
-    weights: str | Mapping[str, float] | None = "default",
-    group_ids: Sequence[Any] | None = None,
-    pool: Any = None,
-    workers: int | None = None,
-    judge: Any = None,
-    timeout_s: float = 5.0,
-    mode: str = "strict",
-    **kwargs: Any,
-) -> list[ScoreResult]:
-    """Scores a batch: verification in parallel (a :class:`rlsp_verifiers.VerifierPool` or
-    ``verify_many``, per-item timeouts), judge calls batched, ``diversity`` within ``group_ids``.
-
-    Args:
-        responses: one response per problem.
-        problems: :class:`Problem` objects or gold strings, same length.
-        weights: as in :func:`score`.
-        group_ids: responses sharing a group id are each other's ``diversity`` group.
-        pool: a running ``VerifierPool`` to reuse (else ``verify_many(workers=...)``).
-        workers: worker processes when no pool is given (``0``: verify in this process).
-        judge: an effort judge, called once for the whole batch if ``effort`` has weight.
-        timeout_s, mode: verifier settings.
-        **kwargs: passed to :func:`score` (``tokenizer``, ``length_scale``, ...).
-
-    Example:
-        >>> rs = score_many(["\\\\boxed{4}", "\\\\boxed{5}"], ["4", "4"], workers=0)
-        >>> [r.rewards["correctness"] for r in rs]
-        [1.0, 0.0]
-    """
-    if len(responses) != len(problems):
-        raise ValueError(f"{len(responses)} responses for {len(problems)} problems")
-    for r in responses:
-        _check_text(r)
-    golds = [_gold_of(p) for p in problems]
-    w = resolve_weights(weights)
-    pairs = list(zip(responses, golds))
-    if pool is not None:
-        verdicts = pool.map(pairs)
-    elif workers == 0 or len(pairs) <= 1:
-        verdicts = [_verify(r, g, mode=mode, timeout_s=timeout_s) for r, g in pairs]
-    else:
-        from rlsp_verifiers import verify_many
-
-        verdicts = verify_many(pairs, workers=workers, timeout_s=timeout_s, mode=mode)
-    judged: list[Any] = [None] * len(responses)
-    if judge is not None and w["effort"] != 0.0:
-        judged = judge.grade_many([(_problem_text(p), r) for p, r in zip(problems, responses)])
-    groups: dict[Any, list[int]] = {}
-    if group_ids is not None:
-        if len(group_ids) != len(responses):
-            raise ValueError("group_ids must have one entry per response")
-        for i, g in enumerate(group_ids):
-            groups.setdefault(g, []).append(i)
-    out = []
-    for i, (resp, prob) in enumerate(zip(responses, problems)):
-        others = (
-            [responses[j] for j in groups[group_ids[i]] if j != i] if group_ids is not None else []
-        )
-        out.append(
-            score(
-                resp,
-                prob,
-                weights=w,
-                verdict=verdicts[i],
-                judge_result=judged[i],
-                group=others,
-                mode=mode,
-                timeout_s=timeout_s,
-                **kwargs,
-            )
-        )
-    return out
+    if spec is None:
+        spec = RewardSpec(weights=weights, **spec_fields)
+    elif spec_fields:
+        raise TypeError(f"give either spec= or spec fields, not both: {sorted(spec_fields)}")
+    group = [_check_text(g, "group response") for g in group]
+    return scoring.score_batch(
+        [response], [problem_or_gold], None, spec, judge=judge, inline=inline, others=[group]
+    )[0]

@@ -27,6 +27,9 @@ class ProblemSource:
     """An indexable collection of problems. ``len()`` is the number of distinct indices."""
 
     name: str = "problems"
+    #: what a plain-number gold accepts (:data:`rlsp_env.spec.ANSWER_POLICIES`): datasets and lists
+    #: accept any exact closed form; procedural families declare theirs
+    answer_policy: str = "closed_form"
 
     def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -34,11 +37,6 @@ class ProblemSource:
     def get(self, index: int) -> Problem:  # pragma: no cover - abstract
         """Returns problem ``index`` (``0 <= index < len(self)``)."""
         raise NotImplementedError
-
-    @property
-    def bounded(self) -> bool:
-        """Whether the source is a finite set (a dataset or a list) rather than a stream."""
-        return True
 
     def _check_index(self, index: int) -> int:
         if isinstance(index, bool) or not isinstance(index, int):
@@ -143,6 +141,7 @@ class ProceduralSource(ProblemSource):
         generate_problem(family, 0, difficulty=difficulty, split=split, seed=seed)  # validates
         self.family = family
         self.name = family
+        self.answer_policy = FAMILIES[family].answer_policy
         self.difficulty = int(difficulty)
         self.split = split
         self.seed = int(seed)
@@ -151,10 +150,6 @@ class ProceduralSource(ProblemSource):
 
     def __len__(self) -> int:
         return UNBOUNDED if self.num_problems is None else self.num_problems
-
-    @property
-    def bounded(self) -> bool:
-        return self.num_problems is not None
 
     def _generate(self, index: int) -> Problem:
         return generate_problem(

@@ -1,5 +1,10 @@
-"""Text analysis behind the reward channels: the final box, the reasoning before it, and an
-*effective* reasoning length that padding cannot lengthen.
+"""Text analysis behind the reward channels: one reading of a response (its final answer, read by
+the verifier's extraction, and the reasoning before it), and an *effective* reasoning length that
+padding cannot lengthen.
+
+:func:`read_response` is the one place a response is read: the final answer and the format verdict
+come from :func:`rlsp_verifiers.extract.extract` (the grammar the verifier uses for correctness),
+so the ``format`` channel and the verdict never disagree about whether there is an answer.
 
 The effective length (``ell`` in RLSP's ``-L / ell``) counts content, not characters:
 
@@ -21,14 +26,17 @@ exactly unchanged.
 Example:
     >>> effective_words("Step one: add 2 and 3.\\nStep one: add 2 and 3.\\nhmm hmm hmm")
     ['step', 'one', 'add', '2', 'and', '3']
-    >>> last_boxed("so $\\\\boxed{\\\\frac{1}{2}}$") == "\\\\frac{1}{2}"
-    True
+    >>> r = read_response("<think>so \\\\boxed{3}</think> not sure")
+    >>> r.answer, r.reason, r.has_answer
+    (None, 'no_answer', False)
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "BEHAVIOUR_PATTERNS",
@@ -38,7 +46,8 @@ __all__ = [
     "behaviour_counts",
     "effective_length",
     "effective_words",
-    "last_boxed",
+    "Reading",
+    "read_response",
     "reasoning_text",
     "shingles",
 ]
@@ -55,50 +64,13 @@ FILLER_WORDS = frozenset(
     ...""".split()
 )
 
-_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*")
+#: the box token of :mod:`rlsp_verifiers.extract` (a test checks that the two agree)
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _SEGMENT_SPLIT = re.compile(r"(?:\r\n|\r|\n|(?<=[.!?;])\s+)")
 _HAS_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 #: symbol-only tokens that still carry math content
 _OPERATORS = frozenset("= + - * / ^ < > <= >= != ≤ ≥ × ÷ ≠ ± → ⇒ =>".split())
 _STRIP_PUNCT = re.compile(r"^[\"'`(\[{<]+|[\"'`)\]}>.,!?;:]+$")
-
-
-def last_boxed(text: str) -> str | None:
-    """Returns the content of the last complete ``\\boxed{...}`` / ``\\fbox{...}``, braces matched.
-
-    Accepts the brace-less ``\\boxed 5`` too. ``None`` when there is no complete box (an empty
-    box gives ``""``).
-
-    Example:
-        >>> last_boxed("a \\\\boxed{1} then \\\\boxed{\\\\frac{2}{3}}")
-        '\\\\frac{2}{3}'
-        >>> last_boxed("\\\\boxed 5.")
-        '5'
-        >>> last_boxed("none") is None
-        True
-    """
-    matches = list(_BOX_RE.finditer(text))
-    limit = len(text)
-    for m in reversed(matches):
-        i = m.end()
-        if i < len(text) and text[i] == "{":
-            # A box that does not close before the start of a later unclosed box never closes
-            # (the later one keeps the depth above zero), so each character is scanned once.
-            depth = 0
-            for j in range(i, limit):
-                c = text[j]
-                if c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return text[i + 1 : j].strip()
-            limit = m.start()
-            continue  # unbalanced: try an earlier box
-        tail = re.match(r"([^\s${}.,;]+)", text[i:])
-        if tail:
-            return tail.group(1)
-    return None
 
 
 def reasoning_text(response: str) -> str:
@@ -113,6 +85,56 @@ def reasoning_text(response: str) -> str:
     for m in _BOX_RE.finditer(cut):
         last = m
     return cut if last is None else cut[: last.start()]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One response, read once: what every reward channel looks at.
+
+    Attributes:
+        response: the full response text.
+        answer: the final answer (the last box after any ``</think>``), ``None`` when there is
+            none; read by :func:`rlsp_verifiers.extract.extract` in strict mode.
+        answers: every distinct final box (several boxes are several answers to the verifier).
+        reason: ``None`` when there is an answer, else the verifier's extraction reason
+            (``no_answer``, ``empty_answer``, ``unterminated_think``).
+        reasoning: the text before the last box (all of it without a box), at most
+            :data:`MAX_ANALYSIS_CHARS`: what the exploration channel measures.
+    """
+
+    response: str
+    answer: str | None
+    answers: tuple[str, ...]
+    reason: str | None
+    reasoning: str
+
+    @property
+    def has_answer(self) -> bool:
+        """Whether the response ends with a complete, non-empty box the verifier reads."""
+        return self.reason is None
+
+
+def read_response(response: str) -> Reading:
+    """Reads a response once with the verifier's extraction (strict: boxed answers only).
+
+    Example:
+        >>> r = read_response("2 + 2 = 4, so \\\\boxed{4}.")
+        >>> r.answer, r.reason, r.reasoning
+        ('4', None, '2 + 2 = 4, so ')
+        >>> read_response("\\\\boxed{}").reason
+        'empty_answer'
+    """
+    from rlsp_verifiers.extract import extract
+
+    ex = extract(response)
+    answers = tuple(ex.answers) if ex.reason is None else ()
+    return Reading(
+        response=response,
+        answer=answers[-1] if answers else None,
+        answers=answers,
+        reason=ex.reason,
+        reasoning=reasoning_text(response),
+    )
 
 
 def _tokens(segment: str) -> list[str]:
@@ -181,9 +203,6 @@ def effective_words(reasoning: str) -> list[str]:
     return words
 
 
-TokenCounter = Callable[[str], int]
-
-
 def effective_length(reasoning: str, tokenizer: object | None = None) -> float:
     """``ell``: the effective reasoning length in tokens (chars/4 without a tokenizer).
 
@@ -196,6 +215,19 @@ def effective_length(reasoning: str, tokenizer: object | None = None) -> float:
         >>> effective_length("add 2 and 3") == effective_length("add 2 and 3\\nadd 2 and 3")
         True
     """
+    try:
+        return _effective_length_memo(reasoning, tokenizer)
+    except TypeError:  # an unhashable tokenizer (or a bad one: raised again below)
+        return _effective_length(reasoning, tokenizer)
+
+
+@functools.lru_cache(maxsize=32)
+def _effective_length_memo(reasoning: str, tokenizer: object | None) -> float:
+    # the env's info reports ``ell`` and the exploration channel measures it: computed once
+    return _effective_length(reasoning, tokenizer)
+
+
+def _effective_length(reasoning: str, tokenizer: object | None) -> float:
     words = effective_words(reasoning)
     if not words:
         return 0.0

@@ -8,9 +8,10 @@ Why a custom vector env rather than ``SyncVectorEnv``:
   returned observations are the new prompts, and ``info["final_info"]`` holds the scored step
   (rewards, verdicts), ``info["final_obs"]`` its last observation. ``autoreset_mode=DISABLED``
   is supported too (reset with ``options={"reset_mask": mask}``).
-- **Batched verification.** One step verifies the whole batch in a persistent
+- **Batched scoring.** One step scores the whole batch with :func:`rlsp_env.scoring.score_batch`
+  (the scorer behind every door): verification in a persistent
   :class:`rlsp_verifiers.VerifierPool` (worker processes, a hard per-item timeout, so no response
-  can hang the batch), and calls the effort judge once for the batch.
+  can hang the batch), the effort judge called once for the batch.
 - **Group sampling.** ``group_size=k`` gives each run of ``k`` consecutive envs the same problem
   (GRPO-style groups), and their responses are each other's group for the ``diversity`` channel.
 
@@ -39,6 +40,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from rlsp_env.envs import MathEnv
+from rlsp_env.scoring import make_pool, score_batch
 
 __all__ = ["MathVectorEnv"]
 
@@ -97,6 +99,8 @@ class MathVectorEnv(gym.vector.VectorEnv):
         self.metadata = {"autoreset_mode": mode, "render_modes": []}
         self.envs = [MathEnv(**env_kwargs) for _ in range(self.num_envs)]
         first = self.envs[0]
+        #: the sub-environments' one reward specification (see :class:`rlsp_env.spec.RewardSpec`)
+        self.reward_spec = first.reward_spec
         self.eval_mode = first.eval_mode
         self.single_observation_space = first.observation_space
         self.single_action_space = first.action_space
@@ -128,7 +132,7 @@ class MathVectorEnv(gym.vector.VectorEnv):
         return self.eval_mode and self._eval_cursor >= self.envs[0].num_problems
 
     def _group_info(self, i: int) -> dict[str, Any]:
-        info = self.envs[i]._problem_info()
+        info = self.envs[i].problem_info()
         info["group"] = i // self.group_size
         info["valid"] = bool(self._valid[i])
         return info
@@ -150,24 +154,13 @@ class MathVectorEnv(gym.vector.VectorEnv):
         self._valid[lo:hi] = valid
         self._needs_reset[lo:hi] = False
 
-    def _verify(self, pairs: list[tuple[str, str]]) -> list[Any]:
-        env = self.envs[0]
-        if self.verifier_workers == 0 or len(pairs) == 1:
-            from rlsp_verifiers import verify
-
-            return [
-                verify(r, g, mode=env.verifier_mode, timeout_s=env.verifier_timeout_s)
-                for r, g in pairs
-            ]
+    def _verifier_pool(self) -> Any:
+        """The vector env's own VerifierPool (started on the first step), or None for inline."""
+        if self.verifier_workers == 0:
+            return None
         if self._pool is None:
-            from rlsp_verifiers import VerifierPool
-
-            self._pool = VerifierPool(
-                workers=self.verifier_workers,
-                timeout_s=env.verifier_timeout_s,
-                mode=env.verifier_mode,
-            )
-        return self._pool.map(pairs)
+            self._pool = make_pool(self.reward_spec, self.verifier_workers)
+        return self._pool
 
     # ------------------------------------------------------------------ Gymnasium API
 
@@ -246,26 +239,22 @@ class MathVectorEnv(gym.vector.VectorEnv):
             if self._needs_reset[i]:
                 raise gym.error.ResetNeeded(f"env {i} needs reset() before step()")
         texts = [str(a) for a in actions]
-        pairs = [(t, env.problem.answer) for t, env in zip(texts, self.envs)]
-        verdicts = self._verify(pairs)
-        env0 = self.envs[0]
-        judged: list[Any] = [None] * self.num_envs
-        if env0.judge is not None and env0.reward_weights["effort"] != 0.0:
-            judged = env0.judge.grade_many(
-                [(e.problem.problem, t) for e, t in zip(self.envs, texts)]
-            )
+        results = score_batch(
+            texts,
+            [env.problem for env in self.envs],
+            [i // self.group_size for i in range(self.num_envs)],
+            self.reward_spec,
+            judge=self.envs[0].judge,
+            pool=self._verifier_pool(),
+            inline=self.verifier_workers == 0,
+        )
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         terminated = np.zeros(self.num_envs, dtype=bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
         step_infos: list[dict[str, Any]] = []
         for i, env in enumerate(self.envs):
-            g = i // self.group_size
-            others = [
-                texts[j] for j in range(g * self.group_size, (g + 1) * self.group_size) if j != i
-            ]
-            res = env._score(texts[i], verdict=verdicts[i], judge_result=judged[i], group=others)
-            obs, r, term, trunc, info = env._finish_step(texts[i], res)
-            info["group"] = g
+            obs, r, term, trunc, info = env.record_step(texts[i], results[i])
+            info["group"] = i // self.group_size
             info["valid"] = bool(self._valid[i])
             self._obs[i] = obs
             rewards[i], terminated[i], truncated[i] = r, term, trunc

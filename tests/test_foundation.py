@@ -14,11 +14,24 @@ from rlsp_env import data
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_verifier_import_does_not_import_torch():
-    code = "import sys, rlsp_verifiers, rlsp_env; print('torch' in sys.modules, 'gymnasium' in sys.modules)"
+def _loaded(imports: str, modules: list[str]) -> dict[str, bool]:
+    code = f"import sys, {imports}; print(*[m in sys.modules for m in {modules!r}])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    torch_loaded, _ = out.stdout.split()
-    assert torch_loaded == "False"
+    return dict(zip(modules, [w == "True" for w in out.stdout.split()]))
+
+
+def test_verifier_import_does_not_import_torch_or_gymnasium():
+    # the verifier is standalone: neither the model stack nor the env's Gymnasium
+    assert _loaded("rlsp_verifiers", ["torch", "gymnasium", "rlsp_env"]) == {
+        "torch": False,
+        "gymnasium": False,
+        "rlsp_env": False,
+    }
+
+
+def test_env_import_needs_gymnasium_but_no_torch_no_http_client_no_agents():
+    mods = ["gymnasium", "torch", "httpx", "requests", "transformers", "rlsp_agents"]
+    assert _loaded("rlsp_env", mods) == {m: m == "gymnasium" for m in mods}
 
 
 def test_all_packages_import():
@@ -93,3 +106,23 @@ def test_cli_help_has_examples():
         check=True,
     )
     assert "examples:" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "package,forbidden",
+    [("rlsp_verifiers", ("rlsp_env", "rlsp_agents")), ("rlsp_env", ("rlsp_agents",))],
+)
+def test_layering_no_upward_import(package, forbidden):
+    # rlsp_verifiers <- rlsp_env <- rlsp_agents: no module imports a package above it, even lazily
+    import ast
+
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            bad += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[0] in forbidden]
+    assert not bad, bad

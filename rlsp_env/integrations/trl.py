@@ -31,12 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlsp_env.integrations.scoring import (
-    ItemScore,
-    env_default_weights,
-    item_from_result,
-    resolve_weights,
-)
+from rlsp_env.integrations.scoring import ItemScore, env_reward_spec, item_from_result
+from rlsp_env.spec import RewardSpec
 
 __all__ = [
     "ChannelReward",
@@ -77,8 +73,8 @@ def prompt_rows(
         ValueError: ``n`` is not a positive int, or the env id is not registered.
 
     Example:
-        >>> rows = prompt_rows("rlsp/Arithmetic-v0", 2)  # doctest: +SKIP
-        >>> sorted(rows[0])  # doctest: +SKIP
+        >>> rows = prompt_rows("rlsp/Arithmetic-v0", 2)
+        >>> sorted(rows[0])
         ['gold', 'problem_id', 'prompt']
     """
     import gymnasium as gym
@@ -113,18 +109,11 @@ def prompt_rows(
     return rows
 
 
-def make_dataset(
-    env_id: str,
-    n: int,
-    *,
-    split: str | None = None,
-    seed: int = 0,
-    system_prompt: str | None = None,
-    **env_kwargs: Any,
-) -> Any:
+def make_dataset(env_id: str, n: int, **kwargs: Any) -> Any:
     """A ``datasets.Dataset`` with ``prompt`` (chat), ``gold`` and ``problem_id`` columns.
 
-    See :func:`prompt_rows` for the arguments.
+    Takes the arguments of :func:`prompt_rows` (``split``, ``seed``, ``system_prompt``, env
+    arguments).
 
     Example:
         >>> ds = make_dataset("rlsp/Arithmetic-v0", 4)  # doctest: +SKIP
@@ -133,8 +122,7 @@ def make_dataset(
     """
     import datasets
 
-    rows = prompt_rows(env_id, n, split=split, seed=seed, system_prompt=system_prompt, **env_kwargs)
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list(prompt_rows(env_id, n, **kwargs))
 
 
 def completion_text(completion: Any) -> str:
@@ -187,34 +175,39 @@ class RewardScorer:
     """Scores a batch of completions once per step and shares the result with every channel.
 
     TRL calls each reward function with the same batch; the first call scores it with
-    :func:`rlsp_env.rewards.score_many` (the ``diversity`` group channel compares completions of
+    :func:`rlsp_env.scoring.score_batch` (the ``diversity`` group channel compares completions of
     the same ``problem_id``), the others read the cached result.
 
     Args:
-        weights: a preset name or ``{channel: weight}``.
-        workers: 0 verifies in this process; ``N > 0`` keeps an
-            :class:`rlsp_verifiers.VerifierPool` of N processes with a hard per-item timeout
-            (call :meth:`close` when done).
-        timeout_s: the verifier's per-item budget.
+        spec: the :class:`~rlsp_env.spec.RewardSpec` (weights, exploration's length scale, cap
+            and tokenizer, verifier mode, answer policy, timeout); take an env's with
+            :func:`rlsp_env.integrations.scoring.env_reward_spec` so TRL's rewards are ``env.step``'s.
+        workers: ``None`` (default) verifies in this process's shared one-worker
+            :class:`rlsp_verifiers.VerifierPool`; ``N > 0`` keeps a pool of N processes (call
+            :meth:`close` when done); 0 verifies in the trainer's process (cooperative timeout).
         cache_batches: how many recent batches to remember.
-        judge: an effort judge (:mod:`rlsp_env.judge`: ``HTTPJudge``, ``TransformersJudge``,
-            ``SamplerJudge``), called once per batch when ``effort`` has a weight; it sees the
-            prompt and the completion, never the gold answer. Without one ``effort`` is 0.
+        judge: an effort judge (:mod:`rlsp_env.judge` ``HTTPJudge`` / ``SamplerJudge``,
+            ``rlsp_agents.judges.TransformersJudge``), called once per batch when ``effort`` has a
+            weight; it sees the prompt and the completion, never the gold answer.
     """
 
     def __init__(
         self,
-        weights: str | Mapping[str, float] | None = "default",
+        spec: RewardSpec | None = None,
         *,
-        workers: int = 0,
-        timeout_s: float = 5.0,
+        workers: int | None = None,
         cache_batches: int = 4,
         judge: Any = None,
     ) -> None:
-        self.weights = resolve_weights(weights)
+        spec = RewardSpec() if spec is None else spec
+        if not isinstance(spec, RewardSpec):
+            raise TypeError(f"spec must be a RewardSpec, got {type(spec).__name__}")
+        if workers is not None and (isinstance(workers, bool) or workers < 0):
+            raise ValueError(f"workers must be None or an int >= 0, got {workers!r}")
+        self.spec = spec
+        self.weights = dict(spec.weights)
         self.judge = judge
         self.workers = workers
-        self.timeout_s = timeout_s
         self.cache_batches = cache_batches
         self.calls: dict[str, int] = {}
         self.scored = 0
@@ -223,10 +216,10 @@ class RewardScorer:
         self._pool: Any = None
 
     def _verifier_pool(self) -> Any:
-        if self.workers > 0 and self._pool is None:
-            from rlsp_verifiers import VerifierPool
+        if self.workers and self._pool is None:
+            from rlsp_env.scoring import make_pool
 
-            self._pool = VerifierPool(workers=self.workers, timeout_s=self.timeout_s)
+            self._pool = make_pool(self.spec, self.workers)
         return self._pool
 
     def score(
@@ -244,6 +237,9 @@ class RewardScorer:
             group_ids: completions sharing an id are each other's ``diversity`` group.
             problems: the problem (prompt) texts, shown to the effort judge if there is one.
         """
+        from rlsp_env.problem import Problem
+        from rlsp_env.scoring import score_batch
+
         if self.judge is None or problems is None:
             problems = None
         key = (
@@ -256,24 +252,20 @@ class RewardScorer:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit
-            from rlsp_env import rewards
-            from rlsp_env.problem import Problem
-
             targets: list[Any] = list(golds)
             if problems is not None:
                 targets = [
                     Problem(id=f"trl/{i}", problem=p, answer=g)
                     for i, (p, g) in enumerate(zip(problems, golds))
                 ]
-            results = rewards.score_many(
+            results = score_batch(
                 list(texts),
                 targets,
-                weights=self.weights,
+                None if group_ids is None else list(group_ids),
+                self.spec,
                 judge=self.judge,
-                group_ids=None if group_ids is None else list(group_ids),
                 pool=self._verifier_pool(),
-                workers=0,
-                timeout_s=self.timeout_s,
+                inline=self.workers == 0,
             )
             items = [item_from_result(r) for r in results]
             self.scored += len(items)
@@ -348,31 +340,40 @@ class ChannelReward:
 
 
 def make_reward_funcs(
-    weights: str | Mapping[str, float] | None = "default",
+    weights: str | Mapping[str, float] | None = None,
     *,
+    spec: RewardSpec | None = None,
     channels: Sequence[str] | None = None,
-    workers: int = 0,
-    timeout_s: float = 5.0,
+    workers: int | None = None,
     judge: Any = None,
 ) -> tuple[list[ChannelReward], list[float]]:
     """One TRL reward function per channel and the matching ``reward_weights``.
 
     Args:
-        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``.
+        weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``: a
+            shorthand for ``spec=RewardSpec(weights=weights)`` (not together with ``spec``).
+        spec: the reward spec; take an env's with
+            :func:`rlsp_env.integrations.scoring.env_reward_spec` (what :func:`grpo_setup` does).
         channels: which channels to return (default: every channel, weight-0 ones logged only).
-        workers: verifier processes (0: verify in the trainer's process).
-        timeout_s: the verifier's per-item budget.
+        workers: verifier processes (see :class:`RewardScorer`).
         judge: an effort judge for the ``effort`` channel (see :class:`RewardScorer`).
 
     Returns:
         ``(reward_funcs, reward_weights)`` for ``GRPOTrainer`` and ``GRPOConfig``.
 
+    Raises:
+        ValueError: both ``weights`` and ``spec``, or unknown / duplicate channels.
+
     Example:
-        >>> funcs, w = make_reward_funcs({"correctness": 1.0, "format": 0.0})  # doctest: +SKIP
-        >>> [f.__name__ for f in funcs], w  # doctest: +SKIP
+        >>> funcs, w = make_reward_funcs({"correctness": 1.0}, channels=["correctness", "format"])
+        >>> [f.__name__ for f in funcs], w
         (['correctness', 'format'], [1.0, 0.0])
     """
-    scorer = RewardScorer(weights, workers=workers, timeout_s=timeout_s, judge=judge)
+    if spec is None:
+        spec = RewardSpec(weights="default" if weights is None else weights)
+    elif weights is not None:
+        raise ValueError("give weights= or spec=, not both (spec.replace(weights=...) changes one)")
+    scorer = RewardScorer(spec, workers=workers, judge=judge)
     names = list(channels) if channels is not None else list(scorer.weights)
     if not names:
         raise ValueError("no channels: the weighting is empty")
@@ -417,39 +418,42 @@ def grpo_setup(
     split: str | None = None,
     seed: int = 0,
     system_prompt: str | None = None,
-    workers: int = 0,
-    timeout_s: float = 5.0,
+    workers: int | None = None,
     judge: Any = None,
     **env_kwargs: Any,
 ) -> GRPOSetup:
     """The dataset, reward functions and weights for TRL's ``GRPOTrainer`` from one env id.
 
+    The reward functions score with the env's own :class:`~rlsp_env.spec.RewardSpec` (built from
+    the same ``env_kwargs`` as the dataset: ``length_scale``, ``exploration_cap``, ``tokenizer``,
+    ``verifier_mode``, ``verifier_timeout_s``, ``answer_policy``, ``reward_weights`` or a whole
+    ``reward_spec``), so TRL's channels are ``env.step``'s.
+
     Args:
         env_id: a registered id.
         n: number of prompts.
-        weights: a preset or ``{channel: weight}``; ``None``: the env's registered default.
+        weights: a preset or ``{channel: weight}`` replacing the spec's weights; ``None``: the
+            env's own.
         channels: a subset of the channels (see :func:`make_reward_funcs`).
         split: ``"train"``/``"test"`` for envs with splits.
         seed: the ``reset`` seed.
         system_prompt: an optional system message.
-        workers: verifier processes (0: in the trainer's process).
-        timeout_s: the verifier's per-item budget.
+        workers: verifier processes (see :class:`RewardScorer`).
         judge: an effort judge for the ``effort`` channel (see :class:`RewardScorer`).
-        **env_kwargs: passed to ``gymnasium.make``.
+        **env_kwargs: passed to ``gymnasium.make`` (and to the reward spec).
 
     Example:
-        >>> setup = grpo_setup("rlsp/Arithmetic-v0", n=8, weights="rlsp")  # doctest: +SKIP
-        >>> setup.channels[:1], len(setup.dataset)  # doctest: +SKIP
-        (['correctness'], 8)
+        >>> setup = grpo_setup("rlsp/Arithmetic-v0", n=8, weights="rlsp", length_scale=200)
+        >>> setup.channels[:1], len(setup.dataset), setup.scorer.spec.length_scale
+        (['correctness'], 8, 200.0)
     """
-    if weights is None:
-        weights = env_default_weights(env_id)
+    spec = env_reward_spec(env_id, **env_kwargs)
+    if weights is not None:
+        spec = spec.replace(weights=weights)
     dataset = make_dataset(
         env_id, n, split=split, seed=seed, system_prompt=system_prompt, **env_kwargs
     )
-    funcs, w = make_reward_funcs(
-        weights, channels=channels, workers=workers, timeout_s=timeout_s, judge=judge
-    )
+    funcs, w = make_reward_funcs(spec=spec, channels=channels, workers=workers, judge=judge)
     return GRPOSetup(
         dataset=dataset,
         reward_funcs=funcs,

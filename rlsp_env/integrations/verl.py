@@ -31,18 +31,54 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["compute_score", "gdpo_config", "resolve_verl_weights", "write_verl_dataset"]
+__all__ = [
+    "compute_score",
+    "gdpo_config",
+    "resolve_verl_spec",
+    "resolve_verl_weights",
+    "write_verl_dataset",
+]
 
 
 @functools.lru_cache(maxsize=64)
-def _env_weights(data_source: str) -> Any:
-    """The registered env's default weights when ``data_source`` is an env id, else ``None``."""
-    from rlsp_env.integrations.scoring import env_default_weights
+def _env_spec(data_source: str) -> Any:
+    """The registered env's reward spec when ``data_source`` is an env id, else ``None``."""
+    from rlsp_env.integrations.scoring import env_reward_spec
 
     try:
-        return env_default_weights(data_source)
+        return env_reward_spec(data_source)
     except ValueError:
         return None
+
+
+def resolve_verl_spec(
+    data_source: str | None,
+    extra_info: Mapping[str, Any] | None = None,
+    weights: str | Mapping[str, float] | None = None,
+    spec: Mapping[str, Any] | None = None,
+) -> Any:
+    """The :class:`~rlsp_env.spec.RewardSpec` :func:`compute_score` scores with.
+
+    The spec: ``spec`` (a :meth:`RewardSpec.to_dict` dict, through verl's
+    ``custom_reward_function.reward_kwargs.spec``), else the registered env's own when
+    ``data_source`` is an rlsp env id, else the default spec. Its weights, first match wins:
+    ``weights`` (``reward_kwargs.weights``), ``extra_info["reward_weights"]`` (a per-row choice),
+    the spec's.
+
+    Example:
+        >>> s = resolve_verl_spec("rlsp/Arithmetic-v0", weights={"correctness": 1})
+        >>> s.weights["correctness"], s.weights["format"], s.answer_policy
+        (1.0, 0.0, 'literal')
+    """
+    from rlsp_env.spec import RewardSpec
+
+    if spec is not None:
+        out = RewardSpec.from_dict(dict(spec))
+    else:
+        out = (_env_spec(data_source) if isinstance(data_source, str) else None) or RewardSpec()
+    if weights is None and extra_info is not None and isinstance(extra_info, Mapping):
+        weights = extra_info.get("reward_weights")
+    return out if weights is None else out.replace(weights=weights)
 
 
 def resolve_verl_weights(
@@ -50,25 +86,14 @@ def resolve_verl_weights(
     extra_info: Mapping[str, Any] | None = None,
     weights: str | Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """The weighting :func:`compute_score` applies, first match wins.
-
-    1. ``weights`` (verl's ``custom_reward_function.reward_kwargs.weights``);
-    2. ``extra_info["reward_weights"]`` (a per-row choice in the dataset);
-    3. the registered env's default when ``data_source`` is an rlsp env id;
-    4. the ``"default"`` preset.
+    """The weights of :func:`resolve_verl_spec`'s spec.
 
     Example:
         >>> w = resolve_verl_weights("anything", weights={"correctness": 1})
         >>> w["correctness"], w["format"]  # every channel is listed; unnamed ones are log-only
         (1.0, 0.0)
     """
-    from rlsp_env.integrations.scoring import resolve_weights
-
-    if weights is None and extra_info is not None and isinstance(extra_info, Mapping):
-        weights = extra_info.get("reward_weights")
-    if weights is None and isinstance(data_source, str):
-        weights = _env_weights(data_source)
-    return resolve_weights(weights)
+    return dict(resolve_verl_spec(data_source, extra_info, weights).weights)
 
 
 def _gold_text(ground_truth: Any) -> str:
@@ -99,6 +124,7 @@ def compute_score(
     extra_info: Mapping[str, Any] | None = None,
     *,
     weights: str | Mapping[str, float] | None = None,
+    spec: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> dict[str, float]:
     """verl's custom reward function: the weighted scalar as ``score`` and every channel by name.
@@ -111,6 +137,8 @@ def compute_score(
         extra_info: the row's ``extra_info``; ``extra_info["reward_weights"]`` overrides the weights.
         weights: a preset name or ``{channel: weight}``; set it through
             ``reward.custom_reward_function.reward_kwargs.weights``.
+        spec: a whole reward spec as a dict (:meth:`rlsp_env.spec.RewardSpec.to_dict`); by
+            default the registered env's (see :func:`resolve_verl_spec`).
         **kwargs: anything else verl passes (``reward_router_address``, ...), ignored.
 
     Returns:
@@ -122,16 +150,17 @@ def compute_score(
         TypeError: ``solution_str`` is not a string.
 
     Example:
-        >>> out = compute_score("rlsp/Arithmetic-v0", "12+30=42 \\\\boxed{42}", "42")  # doctest: +SKIP
-        >>> out["acc"]  # doctest: +SKIP
-        1.0
+        >>> out = compute_score("rlsp/Arithmetic-v0", "12+30=42 \\\\boxed{42}", "42")
+        >>> out["acc"], out["score"], out["format"]
+        (1.0, 1.0, 0.0)
     """
     if not isinstance(solution_str, str):
         raise TypeError(f"solution_str must be a string, got {type(solution_str).__name__}")
     from rlsp_env.integrations.scoring import score_item
 
-    w = resolve_verl_weights(data_source, extra_info, weights)
-    item = score_item(solution_str, _gold_text(ground_truth), weights=w)
+    reward_spec = resolve_verl_spec(data_source, extra_info, weights, spec)
+    w = reward_spec.weights
+    item = score_item(solution_str, _gold_text(ground_truth), spec=reward_spec)
     out: dict[str, float] = {"score": float(item.reward)}
     for channel in [*w, *(c for c in item.rewards if c not in w)]:
         out[channel] = float(item.rewards.get(channel, 0.0))
@@ -182,8 +211,9 @@ def write_verl_dataset(
         env_id: a registered id (``"rlsp/Arithmetic-v0"``, ``"rlsp/MATH500-v0"``, ...).
         path: the parquet file to write (its folder is created).
         n: number of problems.
-        split: ``"train"`` or ``"test"``.
-        seed: the problem-selection seed.
+        split: ``"train"`` (default) or ``"test"``: disjoint by content for procedural families;
+            for a dataset env the 80/20 content-hash partition (``"all"`` for the whole dataset).
+        seed: the ``reset`` seed (the problems are indices ``0 .. n-1``).
         system_prompt: an optional system message put before each prompt.
         **env_kwargs: passed to the env (``difficulty=2``, ...).
 

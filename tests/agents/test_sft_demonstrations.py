@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from test_train_helpers import tiny_model_dir
 
+from rlsp_agents.batching import collate
 from rlsp_agents.config import SFTConfig
 from rlsp_agents.sft import load_demonstrations, main, sft, tokenize_example
-from rlsp_agents.train import _collate
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_prompt_tokens_match_the_samplers(tokenizer) -> None:
 def test_loss_mask_covers_exactly_the_response(tokenizer) -> None:
     a = tokenize_example(tokenizer, [{"role": "user", "content": "hi"}], "one two three")
     b = tokenize_example(tokenizer, [{"role": "user", "content": "a longer question here"}], "x")
-    batch = _collate([a, b], tokenizer.pad_token_id)
+    batch = collate([a, b], tokenizer.pad_token_id)
     assert batch["mask"].sum(1).tolist() == [len(a.response_ids), len(b.response_ids)]
     assert batch["resp_tokens"][0, : len(a.response_ids)].tolist() == a.response_ids
     # the hidden state that predicts response token 0 is the last prompt position

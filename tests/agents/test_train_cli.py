@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 
 import pytest
 
 from rlsp_agents import cli
-from rlsp_agents.config import TrainConfig, parse_weights
+from rlsp_agents.config import TrainConfig, config_to_dict, parse_weights
 from rlsp_agents.presets import PRESETS, get_preset
 from rlsp_agents.train import main, parse_args
 
@@ -49,8 +50,36 @@ def test_preset_then_overrides() -> None:
     assert cfg.advantage == "decoupled" and cfg.model == "smollm2-135m"
     cfg = parse_args(["--channel-weights", "correctness=1,exploration=0.25"])
     assert cfg.weights() == {"correctness": 1.0, "exploration": 0.25}
-    with pytest.raises(SystemExit, match="unknown preset"):
+    cfg = parse_args(["--env-kwargs", '{"length_scale": 50}', "--channel-weights", "diversity=1"])
+    assert cfg.env_kwargs == {"length_scale": 50} and cfg.channel_weights == {"diversity": 1.0}
+
+
+def test_unknown_preset_is_refused_by_the_parser(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
         parse_args(["--preset", "nope"])
+    assert e.value.code == 2
+    err = _flat(capsys.readouterr().err)
+    assert "nope" in err and all(name in err for name in PRESETS)
+
+
+def test_preset_defaults_show_in_its_help(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        parse_args(["--preset", "llama3.1-8b-rlsp", "--help"])
+    assert e.value.code == 0
+    assert "meta-llama/Llama-3.1-8B-Instruct" in _flat(capsys.readouterr().out)
+
+
+def _flat(text: str) -> str:
+    """Terminal text without tyro's box borders and line breaks."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def _exit_code(args: list[str]) -> int:
+    """``main``'s status: its return value, or the parser's exit code (values it cannot read)."""
+    try:
+        return main(args)
+    except SystemExit as e:
+        return int(e.code)
 
 
 @pytest.mark.parametrize(
@@ -66,8 +95,8 @@ def test_preset_then_overrides() -> None:
     ],
 )
 def test_bad_settings_are_clear_errors(args: list[str], message: str, capsys) -> None:
-    assert main(args) == 2
-    assert message in capsys.readouterr().err
+    assert _exit_code(args) == 2
+    assert message in _flat(capsys.readouterr().err)
 
 
 def test_weights_and_channels() -> None:
@@ -80,6 +109,14 @@ def test_weights_and_channels() -> None:
         "length_scale": 50,
         "difficulty": 1,
     }
+    # typed fields: a dict stays a dict, a string is parsed once, when the config is made
+    cfg = TrainConfig(channel_weights={"correctness": 1}, env_kwargs={"difficulty": 3})
+    assert cfg.channel_weights == {"correctness": 1.0} and cfg.env_kwargs_dict() == {
+        "difficulty": 3
+    }
+    assert json.loads(json.dumps(config_to_dict(cfg)))["channel_weights"] == {"correctness": 1.0}
+    with pytest.raises(ValueError, match="JSON object"):
+        TrainConfig(env_kwargs="[1]")
 
 
 def test_dispatcher_lists_the_trainer_commands() -> None:
@@ -95,7 +132,22 @@ def test_dispatcher_lists_the_trainer_commands() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["config", "critic", "presets", "checkpoint", "metrics", "plots", "demo", "sft", "train"],
+    [
+        "batching",
+        "config",
+        "critic",
+        "presets",
+        "checkpoint",
+        "metrics",
+        "plots",
+        "demo",
+        "sft",
+        "train",
+        "rollouts",
+        "evaluate",
+        "sampler",
+        "models",
+    ],  # fmt: skip
 )
 def test_docstring_examples_run(module: str) -> None:
     import doctest

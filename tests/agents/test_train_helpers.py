@@ -1,5 +1,7 @@
 """Shared helpers of the trainer tests (no tests here): a tiny random Llama with the embedded
-model's tokenizer and chat template, and a toy environment with a dense reward channel.
+model's tokenizer and chat template, and a toy environment with a dense reward channel (and its
+vector env, with the rlsp contract the trainer relies on: ``group_size``, ``info["messages"]``,
+``final_info["rewards"]`` / ``["verdict"]``).
 
 The tiny model (2 layers, hidden 64) makes every trainer code path run in seconds; it is built
 once per machine in the temp directory (atomic rename, so parallel test processes are safe).
@@ -13,7 +15,9 @@ import tempfile
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
 
 TOY_ENV_ID = "rlsptest/Vowels-v0"
 
@@ -81,5 +85,43 @@ class VowelsEnv(gym.Env):
         return "", vowels, True, False, {"rewards": rewards, "verdict": verdict}
 
 
+class VowelsVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` :class:`VowelsEnv` copies; each run of ``group_size`` envs shares a problem.
+    A step returns the scored infos under ``final_info`` (same-step autoreset, as rlsp's)."""
+
+    def __init__(self, num_envs: int = 1, group_size: int = 1, **kwargs) -> None:
+        self.num_envs, self.group_size = num_envs, group_size
+        self.envs = [VowelsEnv(**kwargs) for _ in range(num_envs)]
+        self.single_observation_space = self.envs[0].observation_space
+        self.single_action_space = self.envs[0].action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+
+    def reset(self, *, seed=None, options=None):
+        seeds = list(seed) if isinstance(seed, list | tuple) else [seed] * self.num_envs
+        obs, infos, info = [], {}, {}
+        for i, env in enumerate(self.envs):
+            if i % self.group_size == 0:  # the group's first env draws the problem
+                o, info = env.reset(seed=seeds[i])
+            env._q = self.envs[i - i % self.group_size]._q
+            obs.append(o)
+            infos = self._add_info(infos, info, i)
+        return tuple(obs), infos
+
+    def step(self, actions):
+        rewards, infos = np.zeros(self.num_envs), {}
+        for i, (env, a) in enumerate(zip(self.envs, actions)):
+            _, rewards[i], _, _, info = env.step(a)
+            infos = self._add_info(infos, {"final_info": info}, i)
+        done = np.ones(self.num_envs, dtype=bool)
+        return tuple(env._q for env in self.envs), rewards, done, ~done, infos
+
+
 if TOY_ENV_ID not in gym.registry:
-    gym.register(TOY_ENV_ID, entry_point=VowelsEnv, disable_env_checker=True)
+    gym.register(
+        TOY_ENV_ID,
+        entry_point=VowelsEnv,
+        vector_entry_point=VowelsVectorEnv,
+        disable_env_checker=True,
+    )

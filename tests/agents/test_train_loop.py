@@ -96,12 +96,12 @@ def _response_logprobs(model_dir: str, rollouts) -> list[float]:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from rlsp_agents.train import _collate, _forward
+    from rlsp_agents.batching import collate, forward
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    batch = _collate(rollouts, 0)
+    batch = collate(rollouts, 0)
     with torch.no_grad():
-        lp, _, _ = _forward(
+        lp, _, _ = forward(
             model,
             None,
             batch,
@@ -161,3 +161,75 @@ def test_gradient_filter_drops_low_advantage_samples(tmp_path: Path) -> None:
     assert kept_mag and all(m > 0.8 for m in kept_mag) or len(it["kept"]) == 1
     assert all(m <= 0.8 for m in dropped)
     assert it["metrics"]["charts/kept_frac"] == len(it["kept"]) / 8
+
+
+class GroupScriptSampler:
+    """A real ``Sampler`` that answers from a script instead of a model: every problem's group of
+    4 responses is, by iteration, all the same text (1), three the same and one different (2),
+    all different (3). Token ids are the tokenizer's, so the update trains on them."""
+
+    SCRIPT = (
+        ("a b c d",) * 4,
+        ("a b c d",) * 3 + ("w x y z",),
+        ("a b c d", "e f g h", "i j k l", "m n o p"),
+    )
+
+    def __init__(self, model_dir: str) -> None:
+        from transformers import AutoTokenizer
+
+        from rlsp_agents.sampler import BaseSampler
+
+        self.tok = AutoTokenizer.from_pretrained(model_dir)
+        self.encoder = BaseSampler(self.tok, max_model_len=1024, seed=0)
+        self.calls = 0
+
+    def generate(self, prompts, *, n, **kw):
+        from rlsp_agents.sampler import Completion
+
+        texts = self.SCRIPT[self.calls]
+        self.calls += 1
+        assert n == len(texts)
+        out = []
+        for ids in self.encoder.encode_prompts(prompts):
+            row = []
+            for t in texts:
+                resp = self.tok(t, add_special_tokens=False)["input_ids"] + [self.tok.eos_token_id]
+                row.append(Completion(t, resp, ids, "stop"))
+            out.append(row)
+        return out
+
+    def sync_weights(self, model) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_diversity_is_live_in_training(tmp_path: Path) -> None:
+    """The trainer steps a vector env with group_size = samples_per_prompt, so the group channel
+    ``diversity`` sees each group's responses: its logged mean and within-batch spread follow the
+    script (0 for identical groups, 1 for disjoint ones), and it can be trained on."""
+    cfg = _cfg(
+        tmp_path,
+        advantage="group",
+        channel_weights={"correctness": 1.0, "diversity": 0.5},
+        total_steps=3,
+        prompts_per_step=2,
+        samples_per_prompt=4,
+        plots=False,
+        save_final=False,
+        checkpoint_every=0,
+    )
+    seen: list[dict] = []
+    train(cfg, sampler=GroupScriptSampler(cfg.model), on_step=seen.append)
+    rows = read_metrics(Path(cfg.out) / "metrics.jsonl")
+    assert [r["reward/diversity"] for r in rows] == pytest.approx([0.0, 0.5, 1.0])
+    # iteration 2: three responses at distance 1/3 from their group, one at distance 1
+    assert [r["reward/diversity_std"] for r in rows] == pytest.approx([0.0, 12**0.5 / 12, 0.0])
+    per_response = [r.rewards["diversity"] for r in seen[1]["rollouts"]]
+    assert per_response == pytest.approx([1 / 3, 1 / 3, 1 / 3, 1.0] * 2)
+    # the odd one out of iteration 2 gets the positive advantage (diversity is weighted)
+    adv = seen[1]["advantages"]
+    assert adv[3] > 0 > adv[0] and adv[7] > 0 > adv[4]
+    for key in ("reward/correctness_std", "reward/format_std", "reward/exploration_std"):
+        assert key in rows[0], key

@@ -8,7 +8,9 @@ import pytest
 
 from rlsp_env import Problem
 from rlsp_env import rewards as R
-from rlsp_env.text import behaviour_counts, effective_length, effective_words, last_boxed
+from rlsp_env.scoring import score_batch
+from rlsp_env.spec import RewardSpec
+from rlsp_env.text import behaviour_counts, effective_length, effective_words, read_response
 
 BASE = "We add 47 and 35.\nThe ones give 12, write 2 carry 1.\nThe tens give 8.\n"
 
@@ -66,10 +68,20 @@ def test_ell_with_tokenizers():
         ("\\boxed{}", -0.5),  # empty box is not an answer
         ("\\boxed{3", -0.5),  # unbalanced box
         ("", -0.5),  # empty response
+        ("<think>so \\boxed{3}</think> not sure", -0.5),  # the box is inside the thinking
+        ("<think>maybe \\boxed{2}</think> so \\boxed{3}", 0.0),  # a final box after it
+        ("<think>so \\boxed{3}", -0.5),  # unterminated thinking
+        ("\\boxed{1} \\boxed{2", -0.5),  # an unclosed box: no final answer for the verifier
     ],
 )
 def test_format_channel(response, expected):
     assert R.format_reward(response) == expected
+    # one reading: the format channel and the verdict agree on whether there is an answer
+    res = R.score(response, "3")
+    assert res.rewards["format"] == expected
+    assert (res.verdict.reason in ("no_answer", "empty_answer", "unterminated_think")) == (
+        expected < 0
+    ), res.verdict.reason
 
 
 def test_exploration_formula_and_bounds():
@@ -149,25 +161,39 @@ def test_score_accepts_problem_or_gold_and_rejects_bad_types():
         R.score("\\boxed{1}", 1)
 
 
-def test_score_many_groups_and_in_process():
-    out = R.score_many(
+def test_score_batch_groups_and_in_process():
+    out = score_batch(
         ["\\boxed{4} a b c d", "\\boxed{4} a b c d", "\\boxed{5} w x y z"],
         ["4", "4", "4"],
-        group_ids=[0, 0, 0],
-        workers=0,
+        [0, 0, 0],
+        RewardSpec(),
+        inline=True,
     )
     assert [r.rewards["correctness"] for r in out] == [1.0, 1.0, 0.0]
     assert out[2].rewards["diversity"] > out[0].rewards["diversity"] > 0.0
+    # a group of one has no others; distinct group ids do not see each other
+    solo = score_batch(["a b c d", "a b c d"], ["1", "1"], ["x", "y"], inline=True)
+    assert [r.rewards["diversity"] for r in solo] == [0.0, 0.0]
     with pytest.raises(ValueError):
-        R.score_many(["a"], ["1", "2"])
+        score_batch(["a"], ["1", "2"])
+    with pytest.raises(ValueError, match="one entry per response"):
+        score_batch(["a", "b"], ["1", "2"], [0], inline=True)
+    with pytest.raises(TypeError, match="response 1"):
+        score_batch(["a", 3], ["1", "2"], inline=True)
 
 
-def test_last_boxed_table():
-    assert last_boxed("\\boxed{a} and \\boxed{b}") == "b"  # the last box
-    assert last_boxed("\\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"  # nested braces
-    assert last_boxed("\\fbox{7}") == "7"  # fbox
-    assert last_boxed("\\boxed{1} \\boxed{2") == "1"  # unbalanced last box: the earlier one
-    assert last_boxed("nothing") is None
+def test_reading_uses_the_verifier_box_grammar():
+    from rlsp_env.text import _BOX_RE
+    from rlsp_verifiers.extract import extract_boxes
+
+    r = read_response("a \\boxed{1} then \\boxed{\\frac{2}{3}}")
+    assert (r.answer, r.answers, r.reason) == ("\\frac{2}{3}", ("1", "\\frac{2}{3}"), None)
+    assert r.reasoning == "a \\boxed{1} then "  # the text before the last box
+    assert read_response("\\fbox{7}").answer == "7"
+    assert read_response("nothing").reason == "no_answer"
+    # the reasoning cut and the verifier find the same box tokens
+    for text in ("\\boxed{1}\\boxedx{2}", "\\fbox 3 \\boxed {4}", "\\boxedd \\boxed{5}"):
+        assert len(_BOX_RE.findall(text)) == len(extract_boxes(text)), text
 
 
 def test_huge_and_binary_input_in_bounded_time():

@@ -13,7 +13,6 @@ from rlsp_env.envs import MathEnv
 from rlsp_env.judge import (
     DEFAULT_EFFORT,
     HTTPJudge,
-    TransformersJudge,
     build_judge_prompt,
     parse_grade,
 )
@@ -146,6 +145,8 @@ def _embedded_model_path():
 @pytest.mark.skipif(_embedded_model_path() is None, reason="embedded model not prepared")
 def test_transformers_judge_with_the_embedded_model():
     pytest.importorskip("transformers")
+    from rlsp_agents.judges import TransformersJudge
+
     judge = TransformersJudge("smollm2-135m", max_new_tokens=4, batch_size=2)
     results = judge.grade_many(
         [

@@ -1,8 +1,10 @@
 """Helpers shared by the integration tests (not collected: the name does not start with test_).
 
-``slow_scorer`` has the signature of ``rlsp_env.rewards.score`` and exists only to drive the
-scoring pool's timeout and crash handling deterministically: it sleeps, raises or kills its
-process on marker words, and otherwise delegates to the real ``rlsp_env.rewards.score``.
+``slow_scorer`` has the signature of ``rlsp_env.rewards.score``: it sleeps, raises or kills its
+process on marker words, and otherwise delegates to the real ``rlsp_env.rewards.score``. Only the
+server tests' ``--scorer`` still name it; ``ScoringPool`` no longer takes custom scorers (every
+door scores with ``rlsp_env.scoring.score_batch``), and its own tests drive timeouts and crashes
+with the verifier worker's hooks (``RLSP_VERIFIERS_TEST_HOOKS=1``).
 """
 
 from __future__ import annotations

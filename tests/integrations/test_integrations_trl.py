@@ -15,6 +15,7 @@ import pytest
 from integrations_helpers import run_with_path
 
 from rlsp_env import rewards
+from rlsp_env.integrations.scoring import env_reward_spec
 from rlsp_env.integrations.trl import (
     ChannelReward,
     completion_text,
@@ -22,6 +23,8 @@ from rlsp_env.integrations.trl import (
     make_dataset,
     make_reward_funcs,
 )
+from rlsp_env.scoring import score_batch
+from rlsp_env.spec import RewardSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = "rlsp/Arithmetic-v0"
@@ -68,7 +71,7 @@ def test_channel_functions_match_direct_scoring_and_share_one_scoring():
     gold = ["42", "42", "42"]
     ids = ["p1", "p1", "p1"]
     texts = [completion_text(c) for c in completions]
-    direct = rewards.score_many(texts, gold, weights="rlsp", group_ids=ids, workers=0)
+    direct = score_batch(texts, gold, ids, RewardSpec(weights="rlsp"), inline=True)
     for f in funcs:
         got = f(prompts=[[]] * 3, completions=completions, gold=gold, problem_id=ids)
         assert got == pytest.approx([d.rewards[f.__name__] for d in direct]), f.__name__
@@ -110,6 +113,25 @@ def test_grpo_setup_uses_the_env_default_weights():
     assert len(setup.dataset) == 2
 
 
+def test_grpo_setup_keeps_every_env_reward_setting():
+    import gymnasium as gym
+
+    kwargs = dict(length_scale=37.0, exploration_cap=2.0, verifier_timeout_s=3.0)
+    setup = grpo_setup(ENV, n=2, weights="rlsp-length", **kwargs)
+    env = gym.make(ENV, reward_weights="rlsp-length", **kwargs)
+    assert setup.scorer.spec == env.unwrapped.reward_spec  # no silent drift from env.step
+    assert setup.scorer.spec.answer_policy == "literal"  # the procedural family's declaration
+    text = "add 12 and 30 to get 42 \\boxed{42}"
+    _, info = env.reset(seed=0)
+    _, _, _, _, sinfo = env.step(text)
+    got = {f.__name__: f(completions=[text], gold=[info["gold"]])[0] for f in setup.reward_funcs}
+    assert got == sinfo["rewards"]
+    env.close()
+    assert env_reward_spec("rlsp/MATH500-v0").answer_policy == "closed_form"
+    with pytest.raises(ValueError, match="not both"):
+        make_reward_funcs("rlsp", spec=RewardSpec())
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_trl_grpo_trains_against_every_channel(tmp_path):
@@ -142,7 +164,7 @@ def test_trl_grpo_trains_against_every_channel(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_effort_channel_uses_a_real_judge_on_the_prompt_text():
-    from rlsp_env.judge import TransformersJudge
+    from rlsp_agents.judges import TransformersJudge
     from rlsp_env.problem import Problem
 
     judge = TransformersJudge("smollm2-135m", max_new_tokens=6)
@@ -161,12 +183,13 @@ def test_effort_channel_uses_a_real_judge_on_the_prompt_text():
     funcs[1](prompts=prompts, completions=completions, gold=["42", "42"])
     assert len(calls) == 1  # one judge call per batch, shared by the channels
     assert calls[0] == [("What is 12 + 30?", c) for c in completions]  # never the gold
-    direct = rewards.score_many(
+    direct = score_batch(
         completions,
         [Problem(id=str(i), problem="What is 12 + 30?", answer="42") for i in range(2)],
-        weights="rlsp",
+        None,
+        RewardSpec(weights="rlsp"),
         judge=TransformersJudge("smollm2-135m", max_new_tokens=6),
-        workers=0,
+        inline=True,
     )
     assert effort == pytest.approx([d.rewards["effort"] for d in direct])
     assert all(0.0 <= e <= 1.0 for e in effort)
