@@ -758,12 +758,15 @@ class ScoringBackend:
 class _Job:
     """One request's items: a queue of indices still to start, and the results so far."""
 
-    __slots__ = ("items", "pending", "results", "in_flight", "remaining", "done", "retried")
+    __slots__ = (
+        "items", "pending", "results", "started", "in_flight", "remaining", "done", "retried"
+    )  # fmt: skip
 
     def __init__(self, items: list[tuple[str, str, tuple[str, ...]]], done: asyncio.Future) -> None:
         self.items = items
         self.pending = collections.deque(range(len(items)))
         self.results: list[Any] = [None] * len(items)
+        self.started = 0
         self.in_flight = 0
         self.remaining = len(items)
         self.done = done
@@ -777,11 +780,11 @@ class FairScheduler:
 
     * every request's items wait in its own queue; the scheduler never has more items in flight
       than the backend has ready workers, so a handed-over item starts at once;
-    * a free worker takes the next item of the next request in round-robin order, and a request
-      with nothing in flight goes first (one slow request holds at most the workers it already
-      has, never the queue);
-    * the last ``express`` workers only take requests with nothing in flight, so a newcomer's
-      first item starts at once even while every other worker runs another client's slow items;
+    * a free worker takes the next item of the next request in round-robin order (one item per
+      request per round: a big or slow request never holds the queue);
+    * the last ``express`` ready workers only take a request that has had nothing started yet,
+      so a newcomer's first item starts at once even while every other worker runs another
+      client's slow items (while killed workers restart, the reservation shrinks last);
     * when more than ``max_queued`` items wait, :meth:`submit` raises :class:`Overloaded` with
       a ``Retry-After`` estimate; a request that goes away is removed with :meth:`cancel`;
     * an item whose worker died (not its own timeout) is retried once, at the front.
@@ -831,16 +834,19 @@ class FairScheduler:
             job.done.cancel()
 
     def _pick(self, express_only: bool) -> _Job | None:
-        for job in self.ring:  # round-robin order; a request with nothing in flight first
-            if job.in_flight == 0:
+        if not express_only:
+            return self.ring[0] if self.ring else None  # plain round-robin
+        for job in self.ring:  # the reserved workers: requests with nothing started yet
+            if job.started == 0:
                 return job
-        return None if express_only or not self.ring else self.ring[0]
+        return None
 
     def pump(self) -> None:
         """Starts items while workers are free (also called by a ticker while workers restart)."""
         capacity = self.backend.ready()
+        shared = capacity - min(self.express, capacity)  # the workers any request may take
         while self.ring and self.in_flight < capacity:
-            express_only = self.in_flight >= max(1, capacity - self.express)
+            express_only = self.in_flight >= shared
             job = self._pick(express_only)
             if job is None:
                 return
@@ -849,6 +855,7 @@ class FairScheduler:
             if job.pending:
                 self.ring.append(job)  # to the back of the round
             self.queued -= 1
+            job.started += 1
             job.in_flight += 1
             self.in_flight += 1
             t0 = time.perf_counter()
@@ -898,33 +905,36 @@ def _log_only_diversity(
     """The ``diversity`` channel of each item (``None`` past the budget), computed once per text.
 
     The same value as :func:`rlsp_env.rewards.diversity` (mean trigram Jaccard distance to the
-    group's other responses), with each response's shingles computed once instead of once per
-    pair, and a cooperative time budget.
+    group's other responses), with each response's shingles computed once and each pair's
+    distance once (instead of once per item and pair), within a cooperative time budget.
     """
     from rlsp_env.text import shingles
 
     deadline = time.perf_counter() + budget_s
     cache: dict[int, frozenset] = {}
+    pair: dict[tuple[int, int], float] = {}
+
+    def distance(i: int, j: int) -> float:
+        key = (i, j) if i < j else (j, i)
+        if key not in pair:
+            for k in key:
+                if k not in cache:
+                    cache[k] = shingles(responses[k])
+            a, b = cache[key[0]], cache[key[1]]
+            common = len(a & b) if len(a) < len(b) else len(b & a)
+            union = len(a) + len(b) - common
+            pair[key] = 0.0 if not union else 1.0 - common / union
+        return pair[key]
+
     out: list[float | None] = [None] * len(responses)
     for i, others in enumerate(groups):
-        if not others:
-            out[i] = 0.0
-            continue
-        if time.perf_counter() > deadline:
-            continue
-        if i not in cache:
-            cache[i] = shingles(responses[i])
-        mine = cache[i]
         dists = []
         for j in others:
             if time.perf_counter() > deadline:
                 break
-            if j not in cache:
-                cache[j] = shingles(responses[j])
-            union = mine | cache[j]
-            dists.append(0.0 if not union else 1.0 - len(mine & cache[j]) / len(union))
+            dists.append(distance(i, j))
         if len(dists) == len(others):
-            out[i] = float(sum(dists) / len(dists))
+            out[i] = float(sum(dists) / len(dists)) if dists else 0.0
     return out
 
 
@@ -1180,6 +1190,10 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         if len(pairs) > config.max_items:
             raise BadRequest(
                 f"{len(pairs)} items exceed the limit of {config.max_items} per request", 413
+            )
+        if len(pairs) > config.max_queued_items:
+            raise BadRequest(
+                f"{len(pairs)} items exceed the queue of {config.max_queued_items} items", 413
             )
         scheduler: FairScheduler = state["scheduler"]
         send_groups = diversity_weighted and groups is not None
