@@ -23,13 +23,14 @@ Endpoints:
 Scheduling: every request's items wait in their own queue; a scheduler hands items to the scoring
 workers round-robin across requests, never more items than there are ready workers, so an item
 starts the moment it is handed over. One worker beyond ``--workers`` (``--express-workers``) is
-kept for requests that have nothing being scored yet: a one-item request is never stuck behind
+kept for requests that have had nothing started yet: a one-item request is never stuck behind
 another client's batch of slow items. When more than ``--max-queued-items`` items wait, new
 requests get 429 with ``Retry-After``. Each item has a hard per-item timeout measured inside the
 worker; an item whose worker died for another reason (SIGKILL, OOM) is retried once.
 
 HTTP hardening: request headers must arrive within ``--header-timeout-s`` and the body within
-``--body-timeout-s`` (the connection is dropped otherwise), idle keep-alive connections close after
+``--body-timeout-s`` (the connection is dropped otherwise; by default a half-sent request is
+dropped within 10 + 15 s), idle keep-alive connections close after
 ``--keep-alive-s``, bodies are limited while they are read, JSON with absurd numbers or nesting gets
 400, clients that go away are counted as aborted (not as errors), and no response carries an
 internal message.
@@ -162,7 +163,7 @@ class ServerConfig:
     max_items: int = 4096
     max_queued_items: int = 16384
     header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
+    body_timeout_s: float = 15.0
     keep_alive_s: float = 5.0
     diversity_budget_s: float = 2.0
     host: str = "127.0.0.1"
