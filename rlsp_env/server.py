@@ -51,6 +51,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import re
 import sys
 import threading
@@ -146,6 +147,9 @@ class ServerConfig:
         diversity_budget_s: time for the log-only ``diversity`` channel (weight 0) of one
             request, computed in the server beside the scoring and never inside the per-item
             timeout; groups not done in time report 0.0 and are listed in ``log_only_skipped``.
+        worker_nice: how much lower the scoring workers' CPU priority is than the HTTP front
+            end's (a ``nice`` increment; 0 keeps them equal): on busy cores, accepting
+            connections, ``/healthz`` and parsing never wait behind scoring.
         host: interface to bind.
         port: TCP port (0 picks a free one).
         strip_eos: remove trailing end-of-text markers (``<|im_end|>``, ``</s>``, ...) before scoring.
@@ -165,7 +169,8 @@ class ServerConfig:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 15.0
     keep_alive_s: float = 5.0
-    diversity_budget_s: float = 2.0
+    diversity_budget_s: float = 5.0
+    worker_nice: int = 5
     host: str = "127.0.0.1"
     port: int = 8000
     strip_eos: bool = True
@@ -692,6 +697,39 @@ class Metrics:
 # Scoring: the one adapter the server scores through, and the fair scheduler in front of it
 
 
+_SCORER_ENV = "RLSP_SERVE_WORKER_SCORER"
+_niced: Any = None
+
+
+def _load_scorer(spec: str) -> Any:
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise ValueError(f"scorer must be 'module:function', got {spec!r}")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def niced_scorer(response: str, gold: str, **kwargs: Any) -> Any:
+    """The server's configured scorer, in a worker whose CPU priority it first lowers.
+
+    Runs in the scoring workers only (the server names it as their scorer); the real scorer and
+    the ``nice`` increment come from the environment the server set before starting them.
+    """
+    global _niced
+    if _niced is None:
+        nice, _, spec = os.environ[_SCORER_ENV].partition("|")
+        try:
+            os.nice(int(nice))
+        except OSError:  # not permitted here: score at the same priority
+            pass
+        _niced = _load_scorer(spec)
+    return _niced(response, gold, **kwargs)
+
+
 class ScoringBackend:
     """The server's only path to scoring: ``(response, gold, group)`` in, a future ``ItemScore`` out.
 
@@ -706,6 +744,7 @@ class ScoringBackend:
         timeout_s: the per-item limit.
         scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
         pool: an open pool to use instead (the caller closes it).
+        nice: lower the workers' CPU priority by this ``nice`` increment (0: unchanged).
     """
 
     def __init__(
@@ -716,11 +755,18 @@ class ScoringBackend:
         timeout_s: float,
         scorer: str,
         pool: Any = None,
+        nice: int = 0,
     ) -> None:
         from rlsp_env.integrations.scoring import ScoringPool
 
         self.own = pool is None
         self.processes = processes if pool is None else int(getattr(pool, "workers", processes))
+        if pool is None and nice:
+            # the workers (spawned, so they inherit the environment) load the real scorer
+            # through niced_scorer, which first lowers their priority
+            _load_scorer(scorer)  # fail here, with a clear message, if it cannot be imported
+            os.environ[_SCORER_ENV] = f"{int(nice)}|{scorer}"
+            scorer = f"{__name__}:niced_scorer"
         self.pool = (
             ScoringPool(weights, workers=processes, timeout_s=timeout_s, scorer=scorer)
             if pool is None
@@ -1143,6 +1189,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
             timeout_s=config.timeout_s,
             scorer=config.scorer,
             pool=pool,
+            nice=config.worker_nice,
         )
         scheduler = FairScheduler(
             backend, express=config.express_workers, max_queued=config.max_queued_items
@@ -1430,6 +1477,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"timeout (default {d.diversity_budget_s})",
     )
     parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=d.worker_nice,
+        help="lower the scoring workers' CPU priority by this nice increment, so the HTTP "
+        f"front end (and /healthz) never waits behind scoring; 0 disables (default {d.worker_nice})",
+    )
+    parser.add_argument(
         "--no-strip-eos",
         action="store_true",
         help="keep trailing end-of-text markers (<|im_end|>, </s>, ...) in responses",
@@ -1459,6 +1513,8 @@ def main(argv: list[str] | None = None) -> int:
         value = getattr(args, name)
         if not (value > 0 and math.isfinite(value)):
             parser.error(f"--{name.replace('_', '-')} must be a positive number")
+    if not 0 <= args.worker_nice <= 19:
+        parser.error("--worker-nice must be in 0..19")
     if args.max_queued_items < 1:
         parser.error("--max-queued-items must be positive")
     if not (args.timeout_s > 0 and math.isfinite(args.timeout_s)):
@@ -1482,6 +1538,7 @@ def main(argv: list[str] | None = None) -> int:
             body_timeout_s=args.body_timeout_s,
             keep_alive_s=args.keep_alive_s,
             diversity_budget_s=args.diversity_budget_s,
+            worker_nice=args.worker_nice,
             host=args.host,
             port=args.port,
             strip_eos=not args.no_strip_eos,

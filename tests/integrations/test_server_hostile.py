@@ -39,6 +39,11 @@ def hostile_scorer(response: str, gold: str, **kwargs: Any) -> Any:
     """
     if response.startswith("SLOW "):
         time.sleep(float(response.split()[1]))
+    # the group reached the worker (or did not) against the test's expectation: hang, time out
+    if "NO-GROUP-EXPECTED" in response and kwargs.get("group"):
+        time.sleep(3600)
+    if "GROUP-EXPECTED" in response.replace("NO-GROUP-EXPECTED", "") and not kwargs.get("group"):
+        time.sleep(3600)
     return rewards.score(response, gold, **kwargs)
 
 
@@ -277,9 +282,43 @@ def test_a_worker_killed_mid_batch_loses_no_item(slow_server):
         time.sleep(0.2)
 
 
-def test_weight_zero_diversity_costs_nothing_inside_the_per_item_timeout():
-    # 12 responses of ~200 KB in one group: diversity (weight 0 in the "rlsp" preset) used to be
-    # computed in every worker, inside the 1 s per-item timeout, and timed correct answers out.
+def test_weight_zero_diversity_never_reaches_the_workers(slow_server):
+    # diversity has weight 0 here: the group must not be sent to the workers (the scorer hangs,
+    # and the item times out, if it is), and the server logs the channel's own value itself
+    texts = [f"NO-GROUP-EXPECTED take {k} steps: " + "a b c " * k + "\\boxed{4}" for k in range(6)]
+    items = [{"response": t, "gold": "4", "group": "p"} for t in texts]
+    r = httpx.post(slow_server.url + "/v1/score", json={"items": items}, timeout=120)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [it["timed_out"] for it in results] == [False] * 6
+    for i, it in enumerate(results):
+        others = texts[:i] + texts[i + 1 :]
+        assert it["rewards"]["diversity"] == rewards.diversity(texts[i], others)
+    assert results[0]["rewards"]["diversity"] > 0
+
+
+def test_weighted_diversity_is_scored_in_the_workers():
+    weights = json.dumps({"correctness": 1.0, "diversity": 0.5})
+    with running_server(
+        "--env", ENV, "--workers", "1", "--timeout-s", "5", "--scorer", SCORER,
+        "--weights", weights,
+    ) as server:  # fmt: skip
+        texts = [f"GROUP-EXPECTED {k}: " + "x y z " * k + "\\boxed{4}" for k in range(3)]
+        items = [{"response": t, "gold": "4", "group": 1} for t in texts]
+        r = httpx.post(server.url + "/v1/score", json={"items": items}, timeout=120)
+    assert r.status_code == 200, r.text
+    for i, it in enumerate(r.json()["results"]):
+        assert it["timed_out"] is False
+        d = rewards.diversity(texts[i], texts[:i] + texts[i + 1 :])
+        assert it["rewards"]["diversity"] == pytest.approx(d)
+        assert it["reward"] == pytest.approx(1.0 + 0.5 * d)
+
+
+def test_big_groups_with_weight_zero_diversity_do_not_time_out():
+    # the issue's case: 12 responses of ~200 KB in one group, the "rlsp" preset (diversity 0):
+    # the channel used to be computed in every worker, inside the per-item timeout (0.36 s of
+    # CPU per item instead of 0.1 s here), and timed correct answers out at --timeout-s 1. (3 s
+    # here, for a loaded CI machine; the deterministic check is the test above.)
     words = [f"w{k}" for k in range(5000)]
     texts = [
         " ".join(words[(i * 7 + j * 13) % 5000] for j in range(33000)) + " so \\boxed{42}"
@@ -287,7 +326,8 @@ def test_weight_zero_diversity_costs_nothing_inside_the_per_item_timeout():
     ]
     assert all(len(t) > 190_000 for t in texts)
     with running_server(
-        "--env", ENV, "--workers", "2", "--timeout-s", "1", "--weights", "rlsp"
+        "--env", ENV, "--workers", "2", "--timeout-s", "3", "--weights", "rlsp",
+        "--diversity-budget-s", "60",  # a loaded CI machine must not skip the value checked below
     ) as server:  # fmt: skip
         items = [{"response": t, "gold": "42", "group": "p"} for t in texts]
         r = httpx.post(server.url + "/v1/score", json={"items": items}, timeout=120)
@@ -296,12 +336,9 @@ def test_weight_zero_diversity_costs_nothing_inside_the_per_item_timeout():
     assert [it["timed_out"] for it in results] == [False] * 12
     assert [it["verdict"]["correct"] for it in results] == [True] * 12
     assert "log_only_skipped" not in r.json()
-    # the logged value is the channel's own
-    for i in (0, 5):
+    for i in (0, 5):  # the logged value is the channel's own
         others = texts[:i] + texts[i + 1 :]
-        assert results[i]["rewards"]["diversity"] == pytest.approx(
-            rewards.diversity(texts[i], others)
-        )
+        assert results[i]["rewards"]["diversity"] == rewards.diversity(texts[i], others)
 
 
 # ---------------------------------------------------------------------------------------------
