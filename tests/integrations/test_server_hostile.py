@@ -450,3 +450,24 @@ def test_real_openrlhf_requests_score_exactly_like_the_untruncated_request():
                 json={"query": [PROMPT + "\\boxed{56}"], "prompts": [PROMPT], "labels": [""]},
             )
             assert r.status_code == 422 and "--data.label_key" in r.json()["error"]
+
+
+def test_an_internal_error_is_logged_and_answered_without_its_message():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from rlsp_env.server import Metrics, _Observe
+
+    metrics = Metrics()
+    app = FastAPI()
+    app.add_middleware(_Observe, metrics=metrics)  # as create_app does
+
+    @app.get("/x")
+    async def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/x")
+    assert r.status_code == 500
+    assert "secret" not in r.text and r.json()["error"].startswith("internal error")
+    assert 'rlsp_requests_total{path="/x",code="500"} 1' in metrics.render()
