@@ -1,25 +1,39 @@
-"""``rlsp serve``: an HTTP reward server for OpenRLHF (``--remote_rm_url``) and any HTTP client.
+"""``rlsp serve``: an HTTP reward server for OpenRLHF (``--reward.remote_url``) and any HTTP client.
 
 Endpoints:
 
 * ``POST /get_reward``: OpenRLHF's contract. ``{"query": [...], "prompts": [...], "labels": [...]}``
   in, ``{"rewards": [...], "scores": [...], "extra_logs": {<channel>: [...], ...}}`` out. OpenRLHF's
-  ``query`` is the prompt and the response concatenated; when ``prompts`` is given the prompt
-  prefix is removed before scoring (a query that does not contain its prompt is rejected: scoring
-  the prompt's text could reward an answer the model never wrote). ``labels`` are gold answers.
-  ``rewards`` is the weighted scalar, ``scores`` is 1.0 for a verified-correct answer else 0.0
-  (what OpenRLHF's dynamic filtering and accuracy logging expect), ``extra_logs`` has every
-  channel plus ``correct`` and ``timed_out``.
+  ``query`` is the prompt and the response decoded as one string; when ``prompts`` is given the
+  prompt part is located and removed before scoring (:func:`strip_prompt`: exact prefix, a BOS
+  before it, whitespace drift of the decoder, and the left-truncated prompts OpenRLHF sends when
+  a prompt exceeds its ``max_prompt_length``; a query that matches none of these is refused, since
+  scoring the prompt's text could reward an answer the model never wrote). ``labels`` are gold
+  answers (strings or numbers; an empty label, what OpenRLHF sends without ``--data.label_key``,
+  is refused). ``rewards`` is the weighted scalar, ``scores`` is 1.0 for a verified-correct answer
+  else 0.0 (what OpenRLHF's dynamic filtering and accuracy logging expect), ``extra_logs`` has
+  every channel plus ``correct`` and ``timed_out``.
 * ``POST /v1/score``: our JSON API. ``{"items": [{"response": "...", "gold": "...",
   "group": "optional id"}, ...]}`` in, every channel, the weighted scalar and the verifier's
   verdict per item out. Items sharing a ``group`` are each other's ``diversity`` group.
-* ``GET /healthz``: liveness and configuration.
-* ``GET /metrics``: Prometheus text (requests, latency histogram, timeouts, per-channel means).
+* ``GET /healthz``: liveness, queue depth and configuration (never waits for scoring).
+* ``GET /metrics``: Prometheus text (requests, latency histogram, timeouts, aborted clients,
+  dropped connections, queue depth, per-channel means).
 
-Scoring runs in a :class:`~rlsp_env.integrations.scoring.ScoringPool`: worker processes with a
-per-item timeout that starts inside the worker, so one poisoned response never delays or fails the
-others (it gets ``timed_out: true`` and zero rewards). Bad input gets a 4xx with a message and the
-server keeps serving. SIGTERM / Ctrl-C finish the requests in flight before the server exits.
+Scheduling: every request's items wait in their own queue; a scheduler hands items to the scoring
+workers round-robin across requests, never more items than there are ready workers, so an item
+starts the moment it is handed over. One worker beyond ``--workers`` (``--express-workers``) is
+kept for requests that have had nothing started yet: a one-item request is never stuck behind
+another client's batch of slow items. When more than ``--max-queued-items`` items wait, new
+requests get 429 with ``Retry-After``. Each item has a hard per-item timeout measured inside the
+worker; an item whose worker died for another reason (SIGKILL, OOM) is retried once.
+
+HTTP hardening: request headers must arrive within ``--header-timeout-s`` and the body within
+``--body-timeout-s`` (the connection is dropped otherwise; by default a half-sent request is
+dropped within 10 + 15 s), idle keep-alive connections close after
+``--keep-alive-s``, bodies are limited while they are read, JSON with absurd numbers or nesting gets
+400, clients that go away are counted as aborted (not as errors), and no response carries an
+internal message.
 
 Example (a shell)::
 
@@ -32,12 +46,18 @@ Example (a shell)::
 # at runtime, and Request is imported inside create_app to keep "rlsp --help" light.
 import argparse
 import asyncio
+import collections
+import dataclasses
 import json
+import logging
 import math
+import os
+import re
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +65,13 @@ __all__ = [
     "COMMAND",
     "HELP",
     "BadRequest",
+    "FairScheduler",
     "Metrics",
+    "Overloaded",
+    "ScoringBackend",
     "ServerConfig",
     "create_app",
+    "loads_bounded",
     "main",
     "parse_get_reward",
     "parse_score",
@@ -65,6 +89,16 @@ EOS_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>", "<｜end▁o
 #: Latency histogram buckets in seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
+#: JSON nesting deeper than this gets 400 (our bodies nest 3 levels).
+MAX_JSON_DEPTH = 32
+#: JSON number literals longer than this (digits, sign, exponent) get 400.
+MAX_NUMBER_CHARS = 64
+#: A left-truncated prompt must overlap the query's start by this many non-whitespace characters
+#: (or the whole prompt, when shorter) for the response boundary to be trusted.
+MIN_PROMPT_OVERLAP = 16
+
+log = logging.getLogger("rlsp.serve")
+
 
 class BadRequest(ValueError):
     """Input that the server refuses, with the HTTP status to answer (400, 413 or 422)."""
@@ -72,6 +106,22 @@ class BadRequest(ValueError):
     def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.status = status
+
+
+class Overloaded(Exception):
+    """Too many items are queued: answer 429 with ``Retry-After: retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class _ClientGone(Exception):
+    """The client went away (aborted mid-body, timed out, or disconnected while waiting)."""
+
+    def __init__(self, phase: str) -> None:
+        super().__init__(phase)
+        self.phase = phase
 
 
 @dataclass
@@ -82,21 +132,45 @@ class ServerConfig:
         env_id: the registered environment whose reward weighting the server applies.
         weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``; ``None``
             takes the environment's default.
-        workers: scoring worker processes.
-        timeout_s: per-item scoring limit, measured inside the worker.
-        max_body_bytes: larger request bodies get 413.
+        workers: scoring worker processes shared round-robin by all requests.
+        express_workers: extra scoring processes kept for requests with nothing in flight (a
+            one-item request never waits behind another client's slow batch); 0 disables.
+        timeout_s: hard per-item scoring limit, measured inside the worker.
+        max_body_bytes: larger request bodies get 413 (checked while the body is read).
         max_items: more items in one request get 413.
+        max_queued_items: when this many items already wait, new requests get 429 + Retry-After.
+        header_timeout_s: a connection whose request headers are not complete this long after
+            its first byte (or after it opened) is dropped.
+        body_timeout_s: a request whose body is not complete this long after its headers is
+            dropped (slow clients, half-sent bodies).
+        keep_alive_s: idle keep-alive connections are closed after this many seconds.
+        diversity_budget_s: time for the log-only ``diversity`` channel (weight 0) of one
+            request, computed in the server beside the scoring and never inside the per-item
+            timeout; groups not done in time report 0.0 and are listed in ``log_only_skipped``.
+        worker_nice: how much lower the scoring workers' CPU priority is than the HTTP front
+            end's (a ``nice`` increment; 0 keeps them equal): on busy cores, accepting
+            connections, ``/healthz`` and parsing never wait behind scoring.
         host: interface to bind.
         port: TCP port (0 picks a free one).
         strip_eos: remove trailing end-of-text markers (``<|im_end|>``, ``</s>``, ...) before scoring.
+        graceful_timeout_s: on SIGTERM, how long to wait for requests in flight.
+        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
+        extra: reserved for settings of other front ends.
     """
 
     env_id: str = "rlsp/MATH500-v0"
     weights: str | dict[str, float] | None = None
     workers: int = 2
+    express_workers: int = 1
     timeout_s: float = 5.0
     max_body_bytes: int = 16 * 1024 * 1024
     max_items: int = 4096
+    max_queued_items: int = 16384
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 15.0
+    keep_alive_s: float = 5.0
+    diversity_budget_s: float = 5.0
+    worker_nice: int = 5
     host: str = "127.0.0.1"
     port: int = 8000
     strip_eos: bool = True
@@ -107,6 +181,92 @@ class ServerConfig:
 
 # ---------------------------------------------------------------------------------------------
 # Input parsing (pure functions: tested directly and through HTTP)
+
+
+def _refuse_number(text: str) -> None:
+    raise BadRequest(
+        f"a JSON number of {len(text)} characters exceeds the limit of {MAX_NUMBER_CHARS}", 400
+    )
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        _refuse_number(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        _refuse_number(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequest(f"the JSON number {text[:20]} is out of range", 400)
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise BadRequest(f"{name} is not valid JSON (use a finite number)", 400)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _json_depth(text: str) -> int:
+    """Maximum nesting of ``[`` / ``{`` outside strings (a fast pre-check before parsing)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for c in brackets:
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads_bounded(raw: bytes) -> Any:
+    """Parses a JSON body, refusing what would cost the server more than the request is worth.
+
+    Refused with :class:`BadRequest` (400): not UTF-8, malformed, nesting deeper than
+    :data:`MAX_JSON_DEPTH`, a number literal longer than :data:`MAX_NUMBER_CHARS` characters
+    (Python refuses integers over 4,300 digits with a ``ValueError``; we answer before that),
+    a float out of range, and ``NaN`` / ``Infinity`` (not JSON).
+
+    Example:
+        >>> loads_bounded(b'{"labels": [5, "7"]}')
+        {'labels': [5, '7']}
+        >>> loads_bounded(b"[" + b"9" * 5000 + b"]")
+        Traceback (most recent call last):
+        ...
+        rlsp_env.server.BadRequest: a JSON number of 5000 characters exceeds the limit of 64
+    """
+    if not raw.strip():
+        raise BadRequest("empty request body; send a JSON object", 400)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"the body is not valid UTF-8 (byte offset {e.start})", 400) from None
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", 400)
+    try:
+        return json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except json.JSONDecodeError as e:
+        raise BadRequest(
+            f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", 400
+        ) from None
+    except RecursionError:
+        raise BadRequest("JSON nested too deeply", 400) from None
 
 
 def _list_of_str(body: Mapping[str, Any], key: str, *, required: bool) -> list[str] | None:
@@ -126,6 +286,40 @@ def _list_of_str(body: Mapping[str, Any], key: str, *, required: bool) -> list[s
     return value
 
 
+def _label_text(value: Any, i: int) -> str:
+    """A gold label as text: strings as they are, JSON numbers written the way a dataset would."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadRequest(
+            f"labels[{i}] must be a string or a number (the gold answer), "
+            f"got {type(value).__name__}"
+        )
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    _check_unicode(value, f"labels[{i}]")
+    if not value.strip():
+        raise BadRequest(
+            f"labels[{i}] is empty: OpenRLHF sends an empty label when its dataset has no label "
+            "column; pass --data.label_key <the column with the gold answer>"
+        )
+    return value
+
+
+def _labels(body: Mapping[str, Any]) -> list[str]:
+    if "labels" not in body or body["labels"] is None:
+        raise BadRequest(
+            "field 'labels' is required (the gold answers: a list of strings or numbers); "
+            "with OpenRLHF, pass --data.label_key <the column with the gold answer>"
+        )
+    value = body["labels"]
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise BadRequest(f"field 'labels' must be a list of strings, got {type(value).__name__}")
+    return [_label_text(v, i) for i, v in enumerate(value)]
+
+
 def _check_unicode(text: str, where: str) -> None:
     """Refuses lone surrogates (``"\\ud800"`` escapes): valid JSON, but not text."""
     try:
@@ -136,8 +330,79 @@ def _check_unicode(text: str, where: str) -> None:
         ) from None
 
 
+_NON_SPACE = re.compile(r"\S")
+
+
+def _non_space(text: str) -> tuple[str, list[int]]:
+    """The non-whitespace characters of ``text`` and the position of each in ``text``."""
+    positions = [m.start() for m in _NON_SPACE.finditer(text)]
+    return "".join(text[i] for i in positions), positions
+
+
+def _overlap(prompt: str, query: str) -> int:
+    """The longest ``k`` with ``query[:k] == prompt[-k:]`` (KMP's failure function, O(n))."""
+    head = query[: len(prompt)]
+    seq: list[str | None] = [*head, None, *prompt]  # None never equals a character
+    fail = [0] * len(seq)
+    for i in range(1, len(seq)):
+        k = fail[i - 1]
+        while k and seq[i] != seq[k]:
+            k = fail[k - 1]
+        if seq[i] == seq[k]:
+            k += 1
+        fail[i] = k
+    return fail[-1]
+
+
+def _response_start(query: str, prompt: str) -> int:
+    """Where the response begins in ``query`` when the prompt is not an exact part of it."""
+    p_chars, _ = _non_space(prompt)
+    if not p_chars:
+        return 0
+    window = query[: 2 * len(prompt) + 1024]  # the prompt part cannot be much longer than that
+    q_chars, q_pos = _non_space(window)
+    at = q_chars.find(p_chars)
+    if at >= 0:  # the whole prompt, with its whitespace changed by the decoder
+        end = q_pos[at + len(p_chars) - 1] + 1
+    else:  # the prompt's end only: OpenRLHF kept its last max_prompt_length tokens
+        skip = 0
+        while skip < len(q_chars) and q_chars[skip] == "\ufffd":  # half a multi-byte token
+            skip += 1
+        k = _overlap(p_chars, q_chars[skip:])
+        if k < min(len(p_chars), MIN_PROMPT_OVERLAP):
+            raise BadRequest(
+                "the query does not contain its prompt (exactly, with different whitespace, or "
+                f"as the prompt's last {MIN_PROMPT_OVERLAP}+ characters at the query's start, "
+                "as a left-truncated prompt is); send the prompt as it was given to the model, or "
+                "omit 'prompts' to score the whole query"
+            )
+        end = q_pos[skip + k - 1] + 1
+    tail = prompt[len(prompt.rstrip()) :]  # the prompt's own trailing whitespace
+    if query.startswith(tail, end):
+        return end + len(tail)
+    while end < len(query) and query[end].isspace():
+        end += 1
+    return end
+
+
 def strip_prompt(query: str, prompt: str, *, strip_eos: bool = True) -> str:
     """The response part of an OpenRLHF query (prompt + response), with trailing EOS markers removed.
+
+    How the boundary is found, in order:
+
+    1. the query starts with the prompt exactly: the response is the rest;
+    2. the prompt occurs in the query (a BOS token before it): the response starts after it;
+    3. the prompt's non-whitespace characters occur in the query's (the decoder changed spaces
+       or newlines): the response starts after the last of them, and after the prompt's own
+       trailing whitespace;
+    4. the query starts with the END of the prompt (OpenRLHF keeps the last ``max_prompt_length``
+       tokens of a long prompt but sends the whole prompt string), compared without whitespace,
+       after any U+FFFD left by a multi-byte character cut in half: the longest such overlap,
+       which must be at least :data:`MIN_PROMPT_OVERLAP` non-whitespace characters (or the whole
+       prompt when shorter).
+
+    Anything else is refused (a 422): scoring text that may be the prompt's could reward an
+    answer the model never wrote.
 
     Args:
         query: the prompt and the response as one decoded string.
@@ -145,26 +410,24 @@ def strip_prompt(query: str, prompt: str, *, strip_eos: bool = True) -> str:
         strip_eos: remove trailing end-of-text markers (see :data:`EOS_MARKERS`).
 
     Returns:
-        The text after the prompt. A query that starts with special tokens before the prompt (a
-        BOS added by the tokenizer) is handled: the response starts after the first occurrence.
+        The text after the prompt.
 
     Raises:
-        BadRequest: the prompt does not occur in the query.
+        BadRequest: the prompt cannot be located in the query.
 
     Example:
         >>> strip_prompt("<s>Q: 1+1? A: \\\\boxed{2}</s>", "Q: 1+1? A: ")
         '\\\\boxed{2}'
+        >>> strip_prompt("add the numbers 1 and 1.\\nA: \\\\boxed{2}", "Q: please add the numbers 1 and 1.\\nA: ")
+        '\\\\boxed{2}'
     """
-    if query.startswith(prompt):
+    if not prompt:
+        response = query
+    elif query.startswith(prompt):
         response = query[len(prompt) :]
     else:
-        at = query.find(prompt) if prompt else 0
-        if at < 0:
-            raise BadRequest(
-                "the query does not contain its prompt; send the prompt exactly as it appears at "
-                "the start of the query, or omit 'prompts' to score the whole query"
-            )
-        response = query[at + len(prompt) :]
+        at = query.find(prompt)
+        response = query[at + len(prompt) :] if at >= 0 else query[_response_start(query, prompt) :]
     if strip_eos:
         changed = True
         while changed:
@@ -180,20 +443,23 @@ def strip_prompt(query: str, prompt: str, *, strip_eos: bool = True) -> str:
 def parse_get_reward(body: Any, *, strip_eos: bool = True) -> list[tuple[str, str]]:
     """Validates an OpenRLHF ``/get_reward`` body; returns ``(response, gold)`` pairs.
 
+    ``labels`` may be strings or JSON numbers (``5`` scores like ``"5"``); an empty label (what
+    OpenRLHF sends when ``--data.label_key`` is not set) is refused.
+
     Raises:
-        BadRequest: missing or wrong-typed fields, lists of different lengths, a prompt missing
-            from its query.
+        BadRequest: missing or wrong-typed fields, lists of different lengths, an empty label,
+            a prompt that cannot be located in its query (see :func:`strip_prompt`).
 
     Example:
-        >>> parse_get_reward({"query": ["Q A \\\\boxed{2}"], "prompts": ["Q A "], "labels": ["2"]})
+        >>> parse_get_reward({"query": ["Q A \\\\boxed{2}"], "prompts": ["Q A "], "labels": [2]})
         [('\\\\boxed{2}', '2')]
     """
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
     queries = _list_of_str(body, "query", required=True)
-    labels = _list_of_str(body, "labels", required=True)
+    labels = _labels(body)
     prompts = _list_of_str(body, "prompts", required=False)
-    assert queries is not None and labels is not None
+    assert queries is not None
     if len(labels) != len(queries):
         raise BadRequest(
             f"'query' and 'labels' must have the same length, got {len(queries)} and {len(labels)}"
@@ -304,6 +570,10 @@ class Metrics:
         self.channel_sum: dict[str, float] = {}
         self.channel_count: dict[str, int] = {}
         self.in_flight = 0
+        self.aborted: dict[tuple[str, str], int] = {}
+        self.dropped: dict[str, int] = {}
+        self.retried = 0
+        self.gauges: dict[str, tuple[str, Any]] = {}  # name -> (help, zero-argument callable)
         self.started = time.time()
 
     def observe_request(self, path: str, code: int, seconds: float) -> None:
@@ -316,6 +586,16 @@ class Metrics:
                     buckets[i] += 1
             self.latency_sum[path] = self.latency_sum.get(path, 0.0) + seconds
             self.latency_count[path] = self.latency_count.get(path, 0) + 1
+
+    def observe_abort(self, path: str, phase: str) -> None:
+        """Counts a client that went away before its answer (never an error of ours)."""
+        with self._lock:
+            self.aborted[(path, phase)] = self.aborted.get((path, phase), 0) + 1
+
+    def observe_drop(self, reason: str) -> None:
+        """Counts a connection the server closed (``header_timeout``, ``body_timeout``)."""
+        with self._lock:
+            self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
     def observe_items(self, items: Sequence[Any]) -> None:
         """Adds scored items (``ItemScore``) to the item, timeout and channel statistics."""
@@ -384,6 +664,25 @@ class Metrics:
                 mean = self.channel_sum[name] / max(1, self.channel_count[name])
                 out.append(f'rlsp_channel_mean{{channel="{name}"}} {mean:.6f}')
             out += [
+                "# HELP rlsp_client_aborts_total Clients that went away before their answer.",
+                "# TYPE rlsp_client_aborts_total counter",
+            ]
+            for (path, phase), n in sorted(self.aborted.items()):
+                out.append(f'rlsp_client_aborts_total{{path="{path}",phase="{phase}"}} {n}')
+            out += [
+                "# HELP rlsp_connections_dropped_total Connections closed by the server's timeouts.",
+                "# TYPE rlsp_connections_dropped_total counter",
+            ]
+            for reason, n in sorted(self.dropped.items()):
+                out.append(f'rlsp_connections_dropped_total{{reason="{reason}"}} {n}')
+            out += [
+                "# HELP rlsp_item_retries_total Items re-run once after their worker died.",
+                "# TYPE rlsp_item_retries_total counter",
+                f"rlsp_item_retries_total {self.retried}",
+            ]
+            for name, (help_text, fn) in sorted(self.gauges.items()):
+                out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {fn()}"]
+            out += [
                 "# HELP rlsp_requests_in_flight Requests being handled now.",
                 "# TYPE rlsp_requests_in_flight gauge",
                 f"rlsp_requests_in_flight {self.in_flight}",
@@ -395,10 +694,433 @@ class Metrics:
 
 
 # ---------------------------------------------------------------------------------------------
-# The application
+# Scoring: the one adapter the server scores through, and the fair scheduler in front of it
 
 
-async def _read_json(request: Any, limit: int) -> Any:
+_SCORER_ENV = "RLSP_SERVE_WORKER_SCORER"
+_niced: Any = None
+
+
+def _load_scorer(spec: str) -> Any:
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise ValueError(f"scorer must be 'module:function', got {spec!r}")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def niced_scorer(response: str, gold: str, **kwargs: Any) -> Any:
+    """The server's configured scorer, in a worker whose CPU priority it first lowers.
+
+    Runs in the scoring workers only (the server names it as their scorer); the real scorer and
+    the ``nice`` increment come from the environment the server set before starting them.
+    """
+    global _niced
+    if _niced is None:
+        nice, _, spec = os.environ[_SCORER_ENV].partition("|")
+        try:
+            os.nice(int(nice))
+        except OSError:  # not permitted here: score at the same priority
+            pass
+        _niced = _load_scorer(spec)
+    return _niced(response, gold, **kwargs)
+
+
+class ScoringBackend:
+    """The server's only path to scoring: ``(response, gold, group)`` in, a future ``ItemScore`` out.
+
+    Every item has a hard timeout measured inside the worker (an item that overruns it is
+    abandoned with ``timed_out=True`` and zero rewards). This is a thin adapter over
+    :class:`rlsp_env.integrations.scoring.ScoringPool`; re-pointing the server at another pool
+    means changing this class only.
+
+    Args:
+        weights: the full ``{channel: weight}`` dict.
+        processes: worker processes.
+        timeout_s: the per-item limit.
+        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
+        pool: an open pool to use instead (the caller closes it).
+        nice: lower the workers' CPU priority by this ``nice`` increment (0: unchanged).
+    """
+
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        *,
+        processes: int,
+        timeout_s: float,
+        scorer: str,
+        pool: Any = None,
+        nice: int = 0,
+    ) -> None:
+        from rlsp_env.integrations.scoring import ScoringPool
+
+        self.own = pool is None
+        self.processes = processes if pool is None else int(getattr(pool, "workers", processes))
+        if pool is None and nice:
+            # the workers (spawned, so they inherit the environment) load the real scorer
+            # through niced_scorer, which first lowers their priority
+            _load_scorer(scorer)  # fail here, with a clear message, if it cannot be imported
+            os.environ[_SCORER_ENV] = f"{int(nice)}|{scorer}"
+            scorer = f"{__name__}:niced_scorer"
+        self.pool = (
+            ScoringPool(weights, workers=processes, timeout_s=timeout_s, scorer=scorer)
+            if pool is None
+            else pool
+        )
+
+    def submit(self, response: str, gold: str, group: Sequence[str] = ()) -> Future:
+        """Starts one item; the future's result is an ``ItemScore`` (never an exception)."""
+        return (
+            self.pool.submit(response, gold, group) if group else self.pool.submit(response, gold)
+        )
+
+    def ready(self) -> int:
+        """Workers able to start an item now (fewer while a killed one is being replaced)."""
+        alive = getattr(self.pool, "alive", None)
+        return alive() if alive is not None else self.processes
+
+    @staticmethod
+    def worker_died(item: Any) -> bool:
+        """The item was lost with its worker for a reason other than its own timeout."""
+        return bool(item.timed_out) and item.verdict.get("reason") == "worker_died"
+
+    @staticmethod
+    def failed(reason: str) -> Any:
+        """The result of an item that could not be scored (every channel 0, the reason given)."""
+        from rlsp_env.integrations.scoring import timeout_result
+
+        return timeout_result(reason)
+
+    def close(self) -> None:
+        """Stops the workers (only a pool this backend created)."""
+        if self.own:
+            self.pool.close()
+
+
+class _Job:
+    """One request's items: a queue of indices still to start, and the results so far."""
+
+    __slots__ = (
+        "items", "pending", "results", "started", "in_flight", "remaining", "done", "retried"
+    )  # fmt: skip
+
+    def __init__(self, items: list[tuple[str, str, tuple[str, ...]]], done: asyncio.Future) -> None:
+        self.items = items
+        self.pending = collections.deque(range(len(items)))
+        self.results: list[Any] = [None] * len(items)
+        self.started = 0
+        self.in_flight = 0
+        self.remaining = len(items)
+        self.done = done
+        self.retried: set[int] = set()
+
+
+class FairScheduler:
+    """Hands the items of many requests to a :class:`ScoringBackend`, fairly and boundedly.
+
+    Policy:
+
+    * every request's items wait in its own queue; the scheduler never has more items in flight
+      than the backend has ready workers, so a handed-over item starts at once;
+    * a free worker takes the next item of the next request in round-robin order (one item per
+      request per round: a big or slow request never holds the queue);
+    * the last ``express`` ready workers only take a request that has had nothing started yet,
+      so a newcomer's first item starts at once even while every other worker runs another
+      client's slow items (while killed workers restart, the reservation shrinks last);
+    * when more than ``max_queued`` items wait, :meth:`submit` raises :class:`Overloaded` with
+      a ``Retry-After`` estimate; a request that goes away is removed with :meth:`cancel`;
+    * an item whose worker died (not its own timeout) is retried once, at the front.
+
+    Runs on one asyncio loop (not thread-safe); results arrive from the backend's threads
+    through ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, backend: ScoringBackend, *, express: int, max_queued: int) -> None:
+        self.backend = backend
+        self.express = express
+        self.max_queued = max_queued
+        self.ring: collections.deque[_Job] = collections.deque()
+        self.queued = 0
+        self.in_flight = 0
+        self.item_s = 0.05  # running mean of an item's wall time, for Retry-After
+        self.retries = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def submit(self, items: list[tuple[str, str, tuple[str, ...]]]) -> _Job:
+        """Queues one request's items; ``await job.done`` gives their results in order."""
+        self.loop = asyncio.get_running_loop()
+        if self.queued + len(items) > self.max_queued:
+            workers = max(1, self.backend.processes)
+            wait = math.ceil((self.queued + self.in_flight) * self.item_s / workers)
+            raise Overloaded(
+                f"{self.queued} items are queued (the limit is {self.max_queued}); retry later",
+                max(1, min(60, wait)),
+            )
+        job = _Job(items, self.loop.create_future())
+        if not items:
+            job.done.set_result([])
+            return job
+        self.ring.append(job)
+        self.queued += len(items)
+        self.pump()
+        return job
+
+    def cancel(self, job: _Job) -> None:
+        """Drops the items of ``job`` that have not started (its client went away)."""
+        if job.pending:
+            self.queued -= len(job.pending)
+            job.pending.clear()
+        if job in self.ring:
+            self.ring.remove(job)
+        if not job.done.done():
+            job.done.cancel()
+
+    def _pick(self, express_only: bool) -> _Job | None:
+        if not express_only:
+            return self.ring[0] if self.ring else None  # plain round-robin
+        for job in self.ring:  # the reserved workers: requests with nothing started yet
+            if job.started == 0:
+                return job
+        return None
+
+    def pump(self) -> None:
+        """Starts items while workers are free (also called by a ticker while workers restart)."""
+        capacity = self.backend.ready()
+        shared = capacity - min(self.express, capacity)  # the workers any request may take
+        while self.ring and self.in_flight < capacity:
+            express_only = self.in_flight >= shared
+            job = self._pick(express_only)
+            if job is None:
+                return
+            i = job.pending.popleft()
+            self.ring.remove(job)
+            if job.pending:
+                self.ring.append(job)  # to the back of the round
+            self.queued -= 1
+            job.started += 1
+            job.in_flight += 1
+            self.in_flight += 1
+            t0 = time.perf_counter()
+            try:
+                fut = self.backend.submit(*job.items[i])
+            except Exception as e:  # the backend is closed or broken: fail the item, not the loop
+                log.warning("scoring backend refused an item: %s: %s", type(e).__name__, e)
+                fut = Future()
+                fut.set_result(self.backend.failed("error: scoring unavailable"))
+            loop = self.loop
+            assert loop is not None
+            fut.add_done_callback(
+                lambda f, job=job, i=i, t0=t0, loop=loop: loop.call_soon_threadsafe(
+                    self._finished, job, i, f, t0
+                )
+            )
+
+    def _finished(self, job: _Job, i: int, fut: Future, t0: float) -> None:
+        self.in_flight -= 1
+        job.in_flight -= 1
+        self.item_s = 0.9 * self.item_s + 0.1 * (time.perf_counter() - t0)
+        try:
+            item = fut.result()
+        except BaseException as e:  # the backend's futures carry results; this is a backstop
+            item = self.backend.failed(f"error: {type(e).__name__}")
+        if job.done.done():  # cancelled: its client is gone
+            self.pump()
+            return
+        if self.backend.worker_died(item) and i not in job.retried:
+            job.retried.add(i)
+            self.retries += 1
+            job.pending.appendleft(i)
+            self.queued += 1
+            if job not in self.ring:
+                self.ring.appendleft(job)
+        else:
+            job.results[i] = item
+            job.remaining -= 1
+            if job.remaining == 0:
+                job.done.set_result(job.results)
+        self.pump()
+
+
+def _log_only_diversity(
+    responses: Sequence[str], groups: Sequence[Sequence[int]], budget_s: float
+) -> list[float | None]:
+    """The ``diversity`` channel of each item (``None`` past the budget), computed once per text.
+
+    The same value as :func:`rlsp_env.rewards.diversity` (mean trigram Jaccard distance to the
+    group's other responses), with each response's shingles computed once and each pair's
+    distance once (instead of once per item and pair), within a cooperative time budget.
+    """
+    from rlsp_env.text import shingles
+
+    deadline = time.perf_counter() + budget_s
+    cache: dict[int, frozenset] = {}
+    pair: dict[tuple[int, int], float] = {}
+
+    def distance(i: int, j: int) -> float:
+        key = (i, j) if i < j else (j, i)
+        if key not in pair:
+            for k in key:
+                if k not in cache:
+                    cache[k] = shingles(responses[k])
+            a, b = cache[key[0]], cache[key[1]]
+            common = len(a & b) if len(a) < len(b) else len(b & a)
+            union = len(a) + len(b) - common
+            pair[key] = 0.0 if not union else 1.0 - common / union
+        return pair[key]
+
+    out: list[float | None] = [None] * len(responses)
+    for i, others in enumerate(groups):
+        dists = []
+        for j in others:
+            if time.perf_counter() > deadline:
+                break
+            dists.append(distance(i, j))
+        if len(dists) == len(others):
+            out[i] = float(sum(dists) / len(dists)) if dists else 0.0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP: timeouts on the connection, aborted clients, no internal messages
+
+
+def _protocol_class(config: ServerConfig, metrics: "Metrics") -> type:
+    """uvicorn's h11 protocol with a header deadline and a body deadline per request."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):
+        _phase: str | None = None
+        _deadline: Any = None
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm("headers")  # a connection that never sends a byte is dropped too
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._update()
+
+        def on_response_complete(self) -> None:
+            self._arm(None)  # idle now: uvicorn's keep-alive timeout takes over
+            super().on_response_complete()
+            self._update()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._arm(None)
+            super().connection_lost(exc)
+
+        def _update(self) -> None:
+            state = self.conn.their_state
+            if state is h11.SEND_BODY:
+                self._arm("body")
+            elif state is h11.IDLE and self.conn.trailing_data[0]:
+                self._arm("headers")  # a partial request line or header block is buffered
+            elif state is not h11.IDLE:
+                self._arm(None)
+
+        def _arm(self, phase: str | None) -> None:
+            if phase == self._phase:
+                return
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._phase = phase
+            if phase is not None:
+                limit = config.header_timeout_s if phase == "headers" else config.body_timeout_s
+                self._deadline = self.loop.call_later(limit, self._expire, phase)
+
+        def _expire(self, phase: str) -> None:
+            self._deadline = None
+            if self.transport.is_closing():
+                return
+            who = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+            limit = config.header_timeout_s if phase == "headers" else config.body_timeout_s
+            log.warning("dropped %s: request %s not complete after %.0f s", who, phase, limit)
+            metrics.observe_drop(f"{phase[:-1] if phase == 'headers' else phase}_timeout")
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.cycle.scope["rlsp.dropped"] = phase
+            elif phase == "headers" and self.conn.trailing_data[0]:
+                try:  # no request to answer yet: tell the client why, in raw HTTP
+                    self.transport.write(
+                        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                        b"connection: close\r\ncontent-length: 46\r\n\r\n"
+                        b'{"error": "request headers not sent in time"}\n'
+                    )
+                except Exception:
+                    pass
+            self.transport.close()
+
+    return TimedH11Protocol
+
+
+class _Observe:
+    """ASGI middleware: counts every answer, aborted clients apart; turns a bug into a bare 500."""
+
+    def __init__(self, app: Any, metrics: "Metrics") -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status: list[int] = []
+        path = scope.get("path", "")
+
+        async def send_counted(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        self.metrics.in_flight += 1
+        try:
+            await self.app(scope, receive, send_counted)
+        except _ClientGone as e:
+            phase = "timeout" if scope.get("rlsp.dropped") else e.phase
+            log.info("client %s went away (%s) on %s", _who(scope), phase, path)
+            self.metrics.observe_abort(path, phase)
+            return
+        except Exception:  # a bug of ours: logged with its traceback, answered without details
+            log.exception("internal error on %s", path)
+            if not status:
+                status.append(500)
+                body = b'{"error": "internal error (logged by the server)"}'
+                try:
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 500,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                except Exception:
+                    pass
+        finally:
+            self.metrics.in_flight -= 1
+        if status:
+            self.metrics.observe_request(path, status[0], time.perf_counter() - t0)
+
+
+def _who(scope: dict) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "?"
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it exceeds ``limit``; a gone client raises."""
+    from starlette.requests import ClientDisconnect
+
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -409,26 +1131,26 @@ async def _read_json(request: Any, limit: int) -> Any:
             raise BadRequest(f"request body of {n} bytes exceeds the limit of {limit} bytes", 413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(f"request body exceeds the limit of {limit} bytes", 413)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise BadRequest("empty request body; send a JSON object", 400)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadRequest(f"the body is not valid UTF-8 (byte offset {e.start})", 400) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadRequest(
-            f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", 400
-        ) from None
-    except RecursionError:
-        raise BadRequest("JSON nested too deeply", 400) from None
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(f"request body exceeds the limit of {limit} bytes", 413)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise _ClientGone("body") from None
+    return b"".join(chunks)
+
+
+async def _read_json(request: Any, limit: int) -> Any:
+    raw = await _read_body(request, limit)
+    if len(raw) > 65536:  # parse big bodies off the event loop (healthz stays responsive)
+        return await asyncio.to_thread(loads_bounded, raw)
+    return loads_bounded(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# The application
 
 
 def create_app(config: ServerConfig, pool: Any = None) -> Any:
@@ -437,46 +1159,70 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     Args:
         config: the server settings.
         pool: an open scoring pool to use (the caller closes it); ``None`` creates one on start-up
-            and closes it on shutdown, after the requests in flight have finished.
+            (``workers + express_workers`` processes) and closes it on shutdown, after the
+            requests in flight have finished.
 
     Returns:
-        A ``fastapi.FastAPI`` instance (serve it with uvicorn).
+        A ``fastapi.FastAPI`` instance (serve it with uvicorn; :func:`main` adds the header and
+        body timeouts, which live in the HTTP protocol).
     """
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
 
-    from rlsp_env.integrations.scoring import ScoringPool, env_default_weights, resolve_weights
+    from rlsp_env.integrations.scoring import env_default_weights, resolve_weights
 
     env_weights = env_default_weights(config.env_id)  # also checks that the id is registered
     weights = config.weights if config.weights is not None else env_weights
     resolved = resolve_weights(weights)
+    diversity_weighted = resolved.get("diversity", 0.0) != 0.0
     metrics = Metrics()
-    state: dict[str, Any] = {"pool": pool}
+    state: dict[str, Any] = {"backend": None, "scheduler": None}
 
     @asynccontextmanager
     async def lifespan(app: Any):  # noqa: ANN202
-        own = state["pool"] is None
-        if own:
-            state["pool"] = await asyncio.to_thread(
-                ScoringPool,
-                resolved,
-                workers=config.workers,
-                timeout_s=config.timeout_s,
-                scorer=config.scorer,
-            )
+        backend = await asyncio.to_thread(
+            ScoringBackend,
+            resolved,
+            processes=config.workers + config.express_workers,
+            timeout_s=config.timeout_s,
+            scorer=config.scorer,
+            pool=pool,
+            nice=config.worker_nice,
+        )
+        scheduler = FairScheduler(
+            backend, express=config.express_workers, max_queued=config.max_queued_items
+        )
+        state["backend"], state["scheduler"] = backend, scheduler
+        metrics.gauges["rlsp_items_queued"] = (
+            "Items waiting for a worker.",
+            lambda: scheduler.queued,
+        )
+        metrics.gauges["rlsp_items_in_flight"] = (
+            "Items being scored now.",
+            lambda: scheduler.in_flight,
+        )
+        metrics.gauges["rlsp_workers_alive"] = ("Scoring workers ready now.", backend.ready)
+
+        async def tick() -> None:  # restarts of killed workers finish off the loop: look again
+            while True:
+                await asyncio.sleep(0.05)
+                if scheduler.ring:
+                    scheduler.pump()
+
+        ticker = asyncio.create_task(tick())
         print(
-            f"[rlsp serve] ready: env={config.env_id} workers={config.workers} "
-            f"timeout_s={config.timeout_s} weights={resolved}",
+            f"[rlsp serve] ready: env={config.env_id} workers={config.workers}"
+            f"+{config.express_workers} express timeout_s={config.timeout_s} weights={resolved}",
             file=sys.stderr,
             flush=True,
         )
         try:
             yield
         finally:
-            if own:
-                await asyncio.to_thread(state["pool"].close)
+            ticker.cancel()
+            await asyncio.to_thread(backend.close)
             print("[rlsp serve] stopped", file=sys.stderr, flush=True)
 
     app = FastAPI(
@@ -484,43 +1230,66 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         description="Reward channels and the rlsp verifier over HTTP (OpenRLHF compatible).",
         lifespan=lifespan,
     )
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Any:
-        t0 = time.perf_counter()
-        metrics.in_flight += 1
-        code = 500
-        try:
-            response = await call_next(request)
-            code = response.status_code
-            return response
-        except Exception as e:  # a bug: answer with the reason instead of a bare 500
-            return JSONResponse({"error": f"internal error: {type(e).__name__}: {e}"}, 500)
-        finally:
-            metrics.in_flight -= 1
-            metrics.observe_request(request.url.path, code, time.perf_counter() - t0)
+    app.add_middleware(_Observe, metrics=metrics)
 
     async def _score(
-        pairs: list[tuple[str, str]], groups: list[list[int]] | None = None
-    ) -> list[Any]:
+        request: Any, pairs: list[tuple[str, str]], groups: list[list[int]] | None = None
+    ) -> tuple[list[Any], list[str]]:
         if len(pairs) > config.max_items:
             raise BadRequest(
                 f"{len(pairs)} items exceed the limit of {config.max_items} per request", 413
             )
-        pool = state["pool"]
-        futures = [
-            asyncio.wrap_future(
-                pool.submit(r, g, [pairs[j][0] for j in groups[i]])
-                if groups and groups[i]
-                else pool.submit(r, g)
+        if len(pairs) > config.max_queued_items:
+            raise BadRequest(
+                f"{len(pairs)} items exceed the queue of {config.max_queued_items} items", 413
             )
+        scheduler: FairScheduler = state["scheduler"]
+        send_groups = diversity_weighted and groups is not None
+        items = [
+            (r, g, tuple(pairs[j][0] for j in groups[i]) if send_groups and groups[i] else ())
             for i, (r, g) in enumerate(pairs)
         ]
-        items = list(await asyncio.gather(*futures))
-        metrics.observe_items(items)
-        return items
+        job = scheduler.submit(items)
+        log_only = None
+        if groups is not None and not diversity_weighted and any(groups):
+            log_only = asyncio.ensure_future(
+                asyncio.to_thread(
+                    _log_only_diversity, [r for r, _ in pairs], groups, config.diversity_budget_s
+                )
+            )
+        try:
+            while True:
+                done, _ = await asyncio.wait({job.done}, timeout=0.25)
+                if done:
+                    break
+                if await request.is_disconnected():
+                    raise _ClientGone("scoring")
+        except BaseException:
+            scheduler.cancel(job)
+            raise
+        results = list(job.done.result())
+        skipped: list[str] = []
+        if log_only is not None:
+            values = await log_only
+            for i, v in enumerate(values):
+                if "diversity" in results[i].rewards:
+                    if v is None:
+                        skipped.append("diversity")
+                        v = 0.0
+                    rewards = dict(results[i].rewards, diversity=v)
+                    results[i] = dataclasses.replace(results[i], rewards=rewards)
+        metrics.retried = scheduler.retries
+        metrics.observe_items(results)
+        return results, sorted(set(skipped))
 
-    def _bad(e: BadRequest) -> Any:
+    def _error(e: Exception) -> Any:
+        if isinstance(e, Overloaded):
+            return JSONResponse(
+                {"error": str(e), "retry_after_s": e.retry_after_s},
+                status_code=429,
+                headers={"Retry-After": str(e.retry_after_s)},
+            )
+        assert isinstance(e, BadRequest)
         return JSONResponse({"error": str(e)}, status_code=e.status)
 
     @app.post("/get_reward")
@@ -529,9 +1298,9 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_get_reward(body, strip_eos=config.strip_eos)
-            items = await _score(pairs)
-        except BadRequest as e:
-            return _bad(e)
+            items, _ = await _score(request, pairs)
+        except (BadRequest, Overloaded) as e:
+            return _error(e)
         channels = sorted(set(resolved) | {k for it in items for k in it.rewards})
         extra: dict[str, list[float]] = {
             c: [float(it.rewards.get(c, 0.0)) for it in items] for c in channels
@@ -550,25 +1319,31 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_score(body)
-            items = await _score(pairs, score_groups(body))
-        except BadRequest as e:
-            return _bad(e)
-        return {
+            items, skipped = await _score(request, pairs, score_groups(body))
+        except (BadRequest, Overloaded) as e:
+            return _error(e)
+        out = {
             "env": config.env_id,
             "weights": resolved,
             "results": [it.to_dict() for it in items],
         }
+        if skipped:
+            out["log_only_skipped"] = skipped
+        return out
 
     @app.get("/healthz")
     async def healthz() -> Any:
-        """Liveness and configuration."""
-        p = state["pool"]
+        """Liveness, queue depth and configuration."""
+        backend, scheduler = state["backend"], state["scheduler"]
         return {
-            "status": "ok" if p is not None else "starting",
+            "status": "ok" if backend is not None else "starting",
             "env": config.env_id,
             "weights": resolved,
             "workers": config.workers,
-            "workers_alive": p.alive() if p is not None and hasattr(p, "alive") else 0,
+            "express_workers": config.express_workers,
+            "workers_alive": backend.ready() if backend is not None else 0,
+            "items_queued": scheduler.queued if scheduler is not None else 0,
+            "items_in_flight": scheduler.in_flight if scheduler is not None else 0,
             "timeout_s": config.timeout_s,
             "max_body_bytes": config.max_body_bytes,
             "uptime_s": round(time.time() - metrics.started, 3),
@@ -577,14 +1352,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     @app.get("/metrics")
     async def prometheus() -> Any:
         """Prometheus text exposition."""
-        p = state["pool"]
-        alive = p.alive() if p is not None and hasattr(p, "alive") else 0
-        text = metrics.render() + (
-            "# HELP rlsp_workers_alive Scoring worker processes running now.\n"
-            "# TYPE rlsp_workers_alive gauge\n"
-            f"rlsp_workers_alive {alive}\n"
-        )
-        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.state.metrics = metrics
     app.state.config = config
@@ -628,7 +1396,12 @@ def build_parser() -> argparse.ArgumentParser:
             "  rlsp serve --env rlsp/MATH500-v0 --weights correctness\n"
             '  rlsp serve --env rlsp/MATH500-v0 --weights \'{"correctness": 1, "format": 0.1}\'\n'
             "\n"
-            "  # OpenRLHF: --remote_rm_url http://HOST:8000/get_reward\n"
+            "  # slow or hostile clients: tighter HTTP deadlines, a smaller queue\n"
+            "  rlsp serve --header-timeout-s 5 --body-timeout-s 15 --max-queued-items 4096\n"
+            "\n"
+            "  # OpenRLHF (>= 0.10.2) on the trainer side:\n"
+            "  #   --reward.remote_url http://HOST:8000/get_reward --data.label_key answer\n"
+            "  # (older OpenRLHF: --remote_rm_url ... --label_key ...)\n"
             '  curl -s localhost:8000/v1/score -d \'{"items": [{"response": "\\\\boxed{5}", "gold": "5"}]}\''
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -647,6 +1420,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=d.workers, help=f"scoring processes (default {d.workers})"
     )
     parser.add_argument(
+        "--express-workers",
+        type=int,
+        default=d.express_workers,
+        help="extra scoring processes kept for requests with nothing in flight, so a small "
+        f"request never waits behind another client's slow batch (default {d.express_workers})",
+    )
+    parser.add_argument(
         "--timeout-s",
         type=float,
         default=d.timeout_s,
@@ -663,6 +1443,45 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=d.max_items,
         help=f"more items per request get HTTP 413 (default {d.max_items})",
+    )
+    parser.add_argument(
+        "--max-queued-items",
+        type=int,
+        default=d.max_queued_items,
+        help="when this many items wait, new requests get HTTP 429 with Retry-After "
+        f"(default {d.max_queued_items})",
+    )
+    parser.add_argument(
+        "--header-timeout-s",
+        type=float,
+        default=d.header_timeout_s,
+        help=f"drop a connection whose request headers take longer (default {d.header_timeout_s})",
+    )
+    parser.add_argument(
+        "--body-timeout-s",
+        type=float,
+        default=d.body_timeout_s,
+        help=f"drop a request whose body takes longer after its headers (default {d.body_timeout_s})",
+    )
+    parser.add_argument(
+        "--keep-alive-s",
+        type=float,
+        default=d.keep_alive_s,
+        help=f"close idle keep-alive connections after this long (default {d.keep_alive_s})",
+    )
+    parser.add_argument(
+        "--diversity-budget-s",
+        type=float,
+        default=d.diversity_budget_s,
+        help="time for the log-only diversity channel of one request, outside the per-item "
+        f"timeout (default {d.diversity_budget_s})",
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=d.worker_nice,
+        help="lower the scoring workers' CPU priority by this nice increment, so the HTTP "
+        f"front end (and /healthz) never waits behind scoring; 0 disables (default {d.worker_nice})",
     )
     parser.add_argument(
         "--no-strip-eos",
@@ -688,8 +1507,16 @@ def main(argv: list[str] | None = None) -> int:
     """Runs ``rlsp serve``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
+    if args.workers < 1 or args.express_workers < 0:
+        parser.error("--workers must be at least 1 and --express-workers at least 0")
+    for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "diversity_budget_s"):
+        value = getattr(args, name)
+        if not (value > 0 and math.isfinite(value)):
+            parser.error(f"--{name.replace('_', '-')} must be a positive number")
+    if not 0 <= args.worker_nice <= 19:
+        parser.error("--worker-nice must be in 0..19")
+    if args.max_queued_items < 1:
+        parser.error("--max-queued-items must be positive")
     if not (args.timeout_s > 0 and math.isfinite(args.timeout_s)):
         parser.error("--timeout-s must be a positive number")
     if args.max_body_bytes < 1 or args.max_items < 1:
@@ -702,9 +1529,16 @@ def main(argv: list[str] | None = None) -> int:
             env_id=args.env,
             weights=weights,
             workers=args.workers,
+            express_workers=args.express_workers,
             timeout_s=args.timeout_s,
             max_body_bytes=args.max_body_bytes,
             max_items=args.max_items,
+            max_queued_items=args.max_queued_items,
+            header_timeout_s=args.header_timeout_s,
+            body_timeout_s=args.body_timeout_s,
+            keep_alive_s=args.keep_alive_s,
+            diversity_budget_s=args.diversity_budget_s,
+            worker_nice=args.worker_nice,
             host=args.host,
             port=args.port,
             strip_eos=not args.no_strip_eos,
@@ -717,12 +1551,19 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    logging.basicConfig(
+        level=logging.INFO, format="[rlsp serve] %(levelname)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host=config.host,
             port=config.port,
             log_level="warning",
+            access_log=False,
+            http=_protocol_class(config, app.state.metrics),
+            timeout_keep_alive=config.keep_alive_s,
             timeout_graceful_shutdown=config.graceful_timeout_s,
             lifespan="on",
         )

@@ -49,7 +49,15 @@ BAD_REQUESTS = [
     ("/get_reward", b"[" * 60000, 400, "JSON"),  # nested too deeply for the parser
     ("/get_reward", b"[1, 2]", 422, "JSON object"),
     ("/get_reward", b'{"labels": ["1"]}', 422, "'query' is required"),
-    ("/get_reward", b'{"query": ["a"], "labels": [1]}', 422, "labels[0] must be a string"),
+    ("/get_reward", b'{"query": ["a"], "labels": [true]}', 422, "labels[0] must be a string"),
+    # what OpenRLHF sends without --data.label_key: an empty label, refused on the first request
+    ("/get_reward", b'{"query": ["a"], "prompts": [""], "labels": [""]}', 422, "--data.label_key"),
+    ("/get_reward", b'{"query": ["a"]}', 422, "--data.label_key"),
+    # absurd numbers and nesting: refused before Python's int() or the recursive parser sees them
+    ("/get_reward", b'{"query": ["a"], "labels": [' + b"9" * 5000 + b"]}", 400, "5000 characters"),
+    ("/v1/score", b'{"items": [], "x": 1e999999}', 400, "out of range"),
+    ("/v1/score", b'{"items": [], "x": NaN}', 400, "not valid JSON"),
+    ("/v1/score", b'{"items": ' + b"[" * 40 + b"]" * 40 + b"}", 400, "nested deeper"),
     ("/get_reward", b'{"query": "a", "labels": {"x": 1}}', 422, "must be a list"),
     ("/get_reward", b'{"query": ["a", "b"], "labels": ["1"]}', 422, "same length"),
     ("/get_reward", b'{"query": ["a"], "labels": ["1"], "prompts": ["zz"]}', 422, "prompt"),

@@ -1,8 +1,9 @@
 """OpenRLHF's own remote-reward client against ``rlsp serve``.
 
-In an OpenRLHF run you only pass ``--remote_rm_url http://HOST:8000/get_reward``. This script
-makes the same call outside a training job, with OpenRLHF's request code
-(``openrlhf.utils.agent.SingleTurnAgentExecutor``), to check a deployment:
+In an OpenRLHF run (>= 0.10.2) you only pass ``--reward.remote_url http://HOST:8000/get_reward``
+and ``--data.label_key <your gold-answer column>`` (older releases: ``--remote_rm_url`` and
+``--label_key``). This script makes the same call outside a training job, with OpenRLHF's request
+code (``openrlhf.utils.agent.SingleTurnAgentExecutor``), to check a deployment:
 
     rlsp serve --env rlsp/Arithmetic-v0 --port 8000 &
     python docs/integrations/examples/openrlhf_remote_rm.py http://127.0.0.1:8000/get_reward
