@@ -515,10 +515,13 @@ def test_an_extra_element_is_rejected(vals: list[int], extra: int) -> None:
 @given(
     st.integers(0, 99),
     st.integers(100, 999),
-    st.sampled_from(["({},{})", "[{},{}]", "({},{}]", "{},{}"]),
+    st.sampled_from(["({},{})", "[{},{}]", "({},{}]", "[{},{})"]),
 )
 def test_three_digit_entries_after_a_comma_are_not_thousands(a: int, b: int, shape: str) -> None:
-    """``(1,100]`` is an interval from 1 to 100, not the number 1100 in brackets."""
+    """``(1,100]`` is an interval from 1 to 100, not the number 1100 in brackets.
+
+    (A bare ``1,100`` is left out: as a gold it is the number 1100, see the next test.)
+    """
     gold = shape.format(a, b)
     _accepts(_boxed(shape.format(a, " " + str(b))), gold)
     _accepts(_boxed(gold), shape.format(a, " " + str(b)))
@@ -632,3 +635,56 @@ def test_unevaluated_matrix_arithmetic_under_literal(
 def test_eval_mode_does_not_pick_one_of_several_answers(n: int, text: str) -> None:
     _rejects(text.format(n=n, m=n + 1), str(n), mode="eval")
     _accepts(f"The final answer is ${n}$.", str(n), mode="eval")
+
+
+@example(10, 6)
+@example(2, 10)
+@given(st.integers(2, 12), st.integers(2, 12))
+def test_powers_are_a_closed_form_not_a_literal(base: int, exp: int) -> None:
+    """``10^6`` for 1000000: accepted for a dataset gold, not where a literal is required."""
+    gold = str(base**exp)
+    for resp in (f"{base}^{{{exp}}}", f"{base}^{exp}" if exp < 10 else f"{base}^{{{exp}}}"):
+        _accepts(_boxed(resp), gold, "closed_form")
+        _rejects(_boxed(resp), gold, "literal")
+    _rejects(_boxed(f"{base}^{{{exp + 1}}}"), gold, "closed_form")
+
+
+@example(-2, 7, "[]")
+@given(st.integers(-50, 50), st.integers(1, 60), st.sampled_from(["[]", "()", "[)", "(]"]))
+def test_two_sided_inequalities_are_their_interval(a: int, width: int, ends: str) -> None:
+    b = a + width
+    le = {"[": "\\le", "]": "\\le", "(": "<", ")": "<"}
+    gold = f"{ends[0]}{a},{b}{ends[1]}"
+    _accepts(_boxed(f"{a} {le[ends[0]]} x {le[ends[1]]} {b}"), gold)
+    _accepts(_boxed(f"x \\in {gold}"), gold)
+    wrong = "<" if ends[0] == "[" else "\\le"
+    _rejects(_boxed(f"{a} {wrong} x {le[ends[1]]} {b}"), gold)
+
+
+@example(2)
+@given(st.integers(2, 60))
+def test_the_real_cube_root_of_a_negative(k: int) -> None:
+    """``\\sqrt[3]{-2}`` is the real root ``-\\sqrt[3]{2}``."""
+    _accepts(_boxed(f"\\sqrt[3]{{-{k}}}"), f"-\\sqrt[3]{{{k}}}")
+    _accepts(_boxed(f"-\\sqrt[3]{{{k}}}"), f"\\sqrt[3]{{-{k}}}")
+    _rejects(_boxed(f"\\sqrt[3]{{{k}}}"), f"\\sqrt[3]{{-{k}}}")
+    _accepts(_boxed(f"-{k}"), f"\\sqrt[3]{{-{k**3}}}")
+
+
+UNIT_SYNONYMS = [
+    ("\\mbox{ inches}^2", ["\\text{ in}^2", "\\text{ square inches}", "\\text{ inches}^2"]),
+    ("\\text{ cm}", ["\\text{ centimeters}", "\\mbox{ cm}", "\\,\\text{cm}"]),
+    ("\\text{ degrees}", ["^\\circ", "^{\\circ}", "\\text{ degree}"]),
+    ("\\text{ cents}", ["\\text{ cent}", "\\text{ cents}", ""]),
+]
+
+
+@example(864, ("\\mbox{ inches}^2", ["\\text{ in}^2"]))
+@given(st.integers(1, 10**4), st.sampled_from(UNIT_SYNONYMS))
+def test_a_unit_in_other_words_verifies(n: int, unit: tuple[str, list[str]]) -> None:
+    gold_unit, others = unit
+    gold = f"{n}{gold_unit}"
+    for other in others:
+        _accepts(_boxed(f"{n}{other}"), gold)
+    _accepts(_boxed(str(n)), gold)
+    _rejects(_boxed(f"{n + 1}{others[0]}"), gold)
