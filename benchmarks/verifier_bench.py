@@ -827,12 +827,16 @@ def main(argv: list[str] | None = None) -> int:
     report["probes"] = probes
     over = [p for p in probes if not p["ok"]]
     differ = [p for p in probes if p["ok"] and not p["same_verdict"]]
-    report["bars"]["probes_within_the_bound"] = {
-        "ok": not over,
-        "probes": len(probes),
-        "over_bound": len(over),
-    }
-    report["bars"]["probes_same_verdict_cold_and_warm"] = {"ok": not differ, "differ": len(differ)}
+    if probes:
+        report["bars"]["probes_within_the_bound"] = {
+            "ok": not over,
+            "probes": len(probes),
+            "over_bound": len(over),
+        }
+        report["bars"]["probes_same_verdict_cold_and_warm"] = {
+            "ok": not differ,
+            "differ": len(differ),
+        }
     report["fresh_checks"] = list(fresh.values())
     report["cases"] = [
         {
