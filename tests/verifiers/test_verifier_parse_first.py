@@ -203,3 +203,28 @@ def test_two_choices_never_verify(a: str, b: str) -> None:
     for r in (f"({a}) \\text{{ or }} ({b})", f"({a})({b})", f"({a}), ({b})"):
         if a != b:
             assert not verify(B(r), f"({a})").correct, r
+
+
+def test_no_value_changing_word_is_a_unit() -> None:
+    """Every word of the stop list, after a correct value, makes the answer wrong (not a unit).
+
+    Percent words are read as a percent sign (``68 percent`` for gold 68 is the number of
+    percent, a documented reading), so they are left out here.
+    """
+    from rlsp_verifiers.units import NOT_UNITS
+
+    words = sorted(NOT_UNITS - {"percent", "percentage", "pct"})
+    accepted = [w for w in words if verify(B(f"68 \\text{{ {w}}}"), "68", timeout_s=5).correct]
+    assert accepted == []
+
+
+@given(
+    st.integers(1, 999),
+    st.sampled_from(["cm", "inches", "feet", "kg", "dollars", "hours", "apples"]),
+    st.sampled_from(["mm", "miles", "yards", "pounds", "cents", "minutes", "pears"]),
+)
+def test_different_units_never_verify(n: int, u: str, w: str) -> None:
+    """Property: a unit on both sides must be the same unit; the same unit verifies."""
+    assert not verify(B(f"{n} \\text{{ {u}}}"), f"{n} \\text{{ {w}}}").correct
+    assert verify(B(f"{n} \\text{{ {u}}}"), f"{n}\\text{{{u}}}").correct
+    assert verify(B(f"{n}"), f"{n} \\text{{ {u}}}").correct
