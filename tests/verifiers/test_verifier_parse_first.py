@@ -106,6 +106,8 @@ RECALL = [
      "\\begin{pmatrix}2 & 3\\\\ 4 & 5\\end{pmatrix}", "strict", "matrix arithmetic (closed_form)"),
     (B("z \\in [-2, -1] \\cup [1, 2]"), "1 \\le |z| \\le 2", "strict", "a range of |z| as a union"),
     ("Final Answer: **73**", "73", "eval", "a markdown-bold final answer"),
+    (B("4e + 7p"), "7p+4e", "strict", "spaces around + keep e from reading as e-notation"),
+    ("$\\$40$", "\\$40", "eval", "an escaped dollar inside inline math"),
     ("Thus, there are 12 distinct sequences. <|im_start|>user", "12", "eval", "a conclusion sentence"),
 ]
 # fmt: on
