@@ -230,3 +230,52 @@ def test_different_units_never_verify(n: int, u: str, w: str) -> None:
     assert not verify(B(f"{n} \\text{{ {u}}}"), f"{n} \\text{{ {w}}}").correct
     assert verify(B(f"{n} \\text{{ {u}}}"), f"{n}\\text{{{u}}}").correct
     assert verify(B(f"{n}"), f"{n} \\text{{ {u}}}").correct
+
+
+@given(
+    st.integers(-(10**6), 10**6),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from(["apples", "cm", "\\%"]),
+)
+def test_units_never_change_the_value(n: int, m: int, unit: str) -> None:
+    """Soundness: a unit on the answer never makes a different number verify."""
+    if n != m:
+        u = unit if unit == "\\%" else f"\\text{{ {unit}}}"
+        assert not verify(B(f"{n} {u}"), str(m)).correct
+
+
+@given(st.integers(1, 10**6), st.integers(0, 99), st.integers(0, 99))
+def test_decimal_commas_are_sound(a: int, b: int, c: int) -> None:
+    """Soundness: ``a,b`` is only ever the decimal with the same digits."""
+    if b != c:
+        assert not verify(B(f"{a},{b:02d}"), f"{a}.{c:02d}").correct
+
+
+@given(st.integers(1, 999), st.integers(2, 999), st.integers(-3, 3))
+def test_full_precision_decimals_are_sound(p: int, q: int, shift: int) -> None:
+    """A long decimal verifies for p/q only when it is p/q rounded or truncated at its places."""
+    from fractions import Fraction
+
+    exact = Fraction(p, q)
+    digits = int(exact * 10**15) + shift
+    text = f"{digits // 10**15}.{digits % 10**15:015d}"
+    if not verify(B(text), f"\\frac{{{p}}}{{{q}}}").correct:
+        return
+    value = Fraction(text)
+    places = len(text.rstrip("0").split(".")[1])  # trailing zeros are not places of the value
+    scaled = exact * 10**places
+    assert value * 10**places in (int(scaled), int(scaled + Fraction(1, 2))), (text, p, q)
+
+
+@given(st.integers(-50, 50), st.integers(1, 9), st.integers(-50, 50), st.sampled_from(["<", ">"]))
+def test_linear_inequalities_are_sound(c: int, a: int, d: int, op: str) -> None:
+    """``a x op c`` equals ``x op' c/a`` and never ``x op' d/a`` for another d."""
+    from fractions import Fraction
+
+    bound = Fraction(c, a)
+    gold = f"x {op} \\frac{{{bound.numerator}}}{{{bound.denominator}}}"
+    assert verify(B(f"{a}x {op} {c}"), gold).correct
+    flipped = ">" if op == "<" else "<"
+    assert verify(B(f"-{a}x {flipped} {-c}"), gold).correct
+    if d != c:
+        assert not verify(B(f"{a}x {op} {d}"), gold).correct
