@@ -53,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "data" / "external_corpus.jsonl"
 OUT_EXCLUDED = ROOT / "data" / "external_corpus_excluded.jsonl"
+OUT_HOLDOUT = ROOT / "data" / "external_holdout.jsonl"
 MIRRORS = Path("/work/.mirror")
 M5_CAP_DEFAULT = 150  # MATH-500 renderings per category at most
 M5_CAP = {"m5_near_miss": 450, "m5_unboxed": 200, "m5_bare": 200}
@@ -1098,8 +1099,45 @@ def _variable(problem: str) -> str | None:
 def math500_cases(data: Path) -> list[dict]:
     rel = "math500/test.jsonl"
     rows = [json.loads(line) for line in (data / rel).open(encoding="utf-8")]
-    out = []
     for k, r in enumerate(rows):
+        r["line"] = k + 1
+    return rendering_cases(rows, rel, "math500-renderings")
+
+
+def math_holdout_cases(data: Path, n: int = 500) -> list[dict]:
+    """The same renderings of golds from the rest of the MATH test set (not MATH-500): a held-out
+    corpus written to its own file, so that a verifier tuned on the external corpus can be
+    measured on golds it was never shown."""
+    m500 = {
+        json.loads(line)["problem"].strip()
+        for line in (data / "math500/test.jsonl").open(encoding="utf-8")
+    }
+    rel = "math/test.jsonl"
+    rows = []
+    for k, line in enumerate((data / rel).open(encoding="utf-8")):
+        r = json.loads(line)
+        if r["problem"].strip() in m500:
+            continue
+        boxes = [b for b in _boxes(r["solution"]) if b]
+        if not boxes:
+            continue
+        rows.append(
+            {
+                "answer": boxes[-1],
+                "problem": r["problem"],
+                "unique_id": f"math/test idx {r.get('idx', k)}",
+                "line": k + 1,
+            }
+        )
+    rows = sorted(random.Random(1).sample(rows, min(n, len(rows))), key=lambda r: r["line"])
+    return rendering_cases(rows, rel, "math-holdout-renderings")
+
+
+def rendering_cases(rows: list[dict], rel: str, source: str) -> list[dict]:
+    """Renderings, near misses, unboxed, bare and labelled answers of each row's gold."""
+    out = []
+    for r in rows:
+        k = r["line"] - 1
         seen = {r["answer"].strip()}
         for ans, expected, cat, note in renderings(r["answer"], r["problem"]):
             if ans.strip() in seen:
@@ -1107,9 +1145,9 @@ def math500_cases(data: Path) -> list[dict]:
             seen.add(ans.strip())
             out.append(
                 _case(
-                    source="math500-renderings",
+                    source=source,
                     source_file=rel,
-                    source_line=k + 1,
+                    source_line=r["line"],
                     source_commit=r["unique_id"],
                     category=cat,
                     expected=expected,
@@ -1119,7 +1157,7 @@ def math500_cases(data: Path) -> list[dict]:
                 )
             )
     # unboxed final answers in eval mode (the harness-style "Final Answer: ..." line)
-    for k, r in enumerate(rows):
+    for r in rows:
         rend = renderings(r["answer"], r["problem"])
         misses = [a for a, e, cat, _n in rend if not e and cat == "m5_near_miss"]
         for ans, expected, note in [(r["answer"], True, "the gold itself, unboxed")] + [
@@ -1127,9 +1165,9 @@ def math500_cases(data: Path) -> list[dict]:
         ]:
             out.append(
                 _case(
-                    source="math500-renderings",
+                    source=source,
                     source_file=rel,
-                    source_line=k + 1,
+                    source_line=r["line"],
                     source_commit=r["unique_id"],
                     category="m5_unboxed",
                     expected=expected,
@@ -1140,7 +1178,7 @@ def math500_cases(data: Path) -> list[dict]:
                 )
             )
     # a response that is only the answer (eval), and an answer labelled with its variable
-    for k, r in enumerate(rows):
+    for r in rows:
         g = r["answer"].strip()
         rend = renderings(g, r["problem"])
         misses = [a for a, e, cat, _n in rend if not e and cat == "m5_near_miss"]
@@ -1183,9 +1221,9 @@ def math500_cases(data: Path) -> list[dict]:
         for cat, resp, expected, note, mode in extra:
             out.append(
                 _case(
-                    source="math500-renderings",
+                    source=source,
                     source_file=rel,
-                    source_line=k + 1,
+                    source_line=r["line"],
                     source_commit=r["unique_id"],
                     category=cat,
                     expected=expected,
@@ -1222,6 +1260,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--open-r1", help="huggingface/open-r1 checkout or git dir")
     ap.add_argument("--data-dir", default=os.environ.get("RLSP_DATA_DIR"), help="dataset dir")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--holdout",
+        action="store_true",
+        help=f"also write the held-out corpus {OUT_HOLDOUT.name} (renderings of 500 MATH golds "
+        "outside MATH-500)",
+    )
     args = ap.parse_args(argv)
     if not args.data_dir:
         ap.error("set RLSP_DATA_DIR or pass --data-dir (MATH-500 is read from it)")
@@ -1277,6 +1321,16 @@ def main(argv: list[str] | None = None) -> int:
     with excl_path.open("w", encoding="utf-8") as f:
         for e in excluded:
             f.write(json.dumps(e, ensure_ascii=False) + "\n")
+    if args.holdout:
+        hold = math_holdout_cases(data)
+        with OUT_HOLDOUT.open("w", encoding="utf-8") as f:
+            for k, c in enumerate(hold):
+                c["id"] = k
+                row = {k2: c[k2] for k2 in order} | {
+                    k2: v for k2, v in c.items() if k2 not in order
+                }
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"[build] held-out corpus: {len(hold)} cases -> {OUT_HOLDOUT}")
     by_src = Counter((c["source"], c["kind"]) for c in cases)
     print(f"[build] {len(cases)} cases -> {args.out}; {len(excluded)} excluded -> {excl_path}")
     for (src, kind), n in sorted(by_src.items()):

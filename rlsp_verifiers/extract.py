@@ -130,7 +130,10 @@ _FINAL_ANSWER = re.compile(
 )
 _ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.{1,400}?)(?:\.\s|\.?\s*$|\n)", re.I | re.S)
 _GSM8K = re.compile(r"####\s*([^\n]+)")
-_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$]+?)\$|\\\((.+?)\\\)", re.S)
+# inline math skips escaped dollars: $\$40$ is the span "\$40"
+_MATH_SPAN = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\.|[^$\\])+?)\$|\\\((.+?)\\\)", re.S
+)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 #: a number not glued to a word before it ("AZYUK2A" holds no number)
 _FREE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])-?\d[\d,]*(?:\.\d+)?(?![0-9])(?:\s?%)?")

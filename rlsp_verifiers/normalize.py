@@ -209,7 +209,9 @@ def normalize(s: str, *, short_groups: bool = True) -> str:
         s = s.rstrip(".").strip()
         s = _SPACE_THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
         s = _THOUSANDS.sub(lambda m: _thousands(m, short_groups), s)
-        s = re.sub(r"\s*([(\[{,=<>+\-*/^_&])\s*", r"\1", s)
+        # spaces around + and - stay: "4e + 7p" is 4e plus 7p, while "4e+7" is e-notation
+        s = re.sub(r"\s*([(\[{,=<>*/^_&])\s*", r"\1", s)
+        s = re.sub(r"(?<=[+-])\s+(?=[+-])|(?<=[(\[{,=<>^_&])\s+(?=[+-])", "", s)
         s = re.sub(r"([,])(?=\S)", r"\1 ", s)
         s = re.sub(r"\s*([)\]}])", r"\1", s)
         s = _SPACES.sub(" ", s).strip()

@@ -143,3 +143,14 @@ def test_rlsp_dispatcher_lists_verify() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_cli_answer_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--response", "\\boxed{23 + 45}", "--gold", "68"]) == 0
+    assert (
+        main(["--response", "\\boxed{23 + 45}", "--gold", "68", "--answer-policy", "literal"]) == 1
+    )
+    assert "unevaluated" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--answer-policy", "loose"])
+    assert e.value.code == 2

@@ -106,6 +106,8 @@ RECALL = [
      "\\begin{pmatrix}2 & 3\\\\ 4 & 5\\end{pmatrix}", "strict", "matrix arithmetic (closed_form)"),
     (B("z \\in [-2, -1] \\cup [1, 2]"), "1 \\le |z| \\le 2", "strict", "a range of |z| as a union"),
     ("Final Answer: **73**", "73", "eval", "a markdown-bold final answer"),
+    (B("4e + 7p"), "7p+4e", "strict", "spaces around + keep e from reading as e-notation"),
+    ("$\\$40$", "\\$40", "eval", "an escaped dollar inside inline math"),
     ("Thus, there are 12 distinct sequences. <|im_start|>user", "12", "eval", "a conclusion sentence"),
 ]
 # fmt: on
@@ -203,3 +205,77 @@ def test_two_choices_never_verify(a: str, b: str) -> None:
     for r in (f"({a}) \\text{{ or }} ({b})", f"({a})({b})", f"({a}), ({b})"):
         if a != b:
             assert not verify(B(r), f"({a})").correct, r
+
+
+def test_no_value_changing_word_is_a_unit() -> None:
+    """Every word of the stop list, after a correct value, makes the answer wrong (not a unit).
+
+    Percent words are read as a percent sign (``68 percent`` for gold 68 is the number of
+    percent, a documented reading), so they are left out here.
+    """
+    from rlsp_verifiers.units import NOT_UNITS
+
+    words = sorted(NOT_UNITS - {"percent", "percentage", "pct"})
+    accepted = [w for w in words if verify(B(f"68 \\text{{ {w}}}"), "68", timeout_s=5).correct]
+    assert accepted == []
+
+
+@given(
+    st.integers(1, 999),
+    st.sampled_from(["cm", "inches", "feet", "kg", "dollars", "hours", "apples"]),
+    st.sampled_from(["mm", "miles", "yards", "pounds", "cents", "minutes", "pears"]),
+)
+def test_different_units_never_verify(n: int, u: str, w: str) -> None:
+    """Property: a unit on both sides must be the same unit; the same unit verifies."""
+    assert not verify(B(f"{n} \\text{{ {u}}}"), f"{n} \\text{{ {w}}}").correct
+    assert verify(B(f"{n} \\text{{ {u}}}"), f"{n}\\text{{{u}}}").correct
+    assert verify(B(f"{n}"), f"{n} \\text{{ {u}}}").correct
+
+
+@given(
+    st.integers(-(10**6), 10**6),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from(["apples", "cm", "\\%"]),
+)
+def test_units_never_change_the_value(n: int, m: int, unit: str) -> None:
+    """Soundness: a unit on the answer never makes a different number verify."""
+    if n != m:
+        u = unit if unit == "\\%" else f"\\text{{ {unit}}}"
+        assert not verify(B(f"{n} {u}"), str(m)).correct
+
+
+@given(st.integers(1, 10**6), st.integers(0, 99), st.integers(0, 99))
+def test_decimal_commas_are_sound(a: int, b: int, c: int) -> None:
+    """Soundness: ``a,b`` is only ever the decimal with the same digits."""
+    if b != c:
+        assert not verify(B(f"{a},{b:02d}"), f"{a}.{c:02d}").correct
+
+
+@given(st.integers(1, 999), st.integers(2, 999), st.integers(-3, 3))
+def test_full_precision_decimals_are_sound(p: int, q: int, shift: int) -> None:
+    """A long decimal verifies for p/q only when it is p/q rounded or truncated at its places."""
+    from fractions import Fraction
+
+    exact = Fraction(p, q)
+    digits = int(exact * 10**15) + shift
+    text = f"{digits // 10**15}.{digits % 10**15:015d}"
+    if not verify(B(text), f"\\frac{{{p}}}{{{q}}}").correct:
+        return
+    value = Fraction(text)
+    places = len(text.rstrip("0").split(".")[1])  # trailing zeros are not places of the value
+    scaled = exact * 10**places
+    assert value * 10**places in (int(scaled), int(scaled + Fraction(1, 2))), (text, p, q)
+
+
+@given(st.integers(-50, 50), st.integers(1, 9), st.integers(-50, 50), st.sampled_from(["<", ">"]))
+def test_linear_inequalities_are_sound(c: int, a: int, d: int, op: str) -> None:
+    """``a x op c`` equals ``x op' c/a`` and never ``x op' d/a`` for another d."""
+    from fractions import Fraction
+
+    bound = Fraction(c, a)
+    gold = f"x {op} \\frac{{{bound.numerator}}}{{{bound.denominator}}}"
+    assert verify(B(f"{a}x {op} {c}"), gold).correct
+    flipped = ">" if op == "<" else "<"
+    assert verify(B(f"-{a}x {flipped} {-c}"), gold).correct
+    if d != c:
+        assert not verify(B(f"{a}x {op} {d}"), gold).correct
