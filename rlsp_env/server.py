@@ -628,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  rlsp serve --env rlsp/MATH500-v0 --weights correctness\n"
             '  rlsp serve --env rlsp/MATH500-v0 --weights \'{"correctness": 1, "format": 0.1}\'\n'
             "\n"
-            "  # OpenRLHF: --remote_rm_url http://HOST:8000/get_reward\n"
+            "  # OpenRLHF >= 0.10.2: --reward.remote_url http://HOST:8000/get_reward\n"
             '  curl -s localhost:8000/v1/score -d \'{"items": [{"response": "\\\\boxed{5}", "gold": "5"}]}\''
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
