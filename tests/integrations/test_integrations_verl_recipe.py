@@ -176,3 +176,31 @@ def test_launch_script_dry_run_composes(tmp_path):
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+RAY_HOOK = """
+import json, ray
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False,
+         runtime_env={"worker_process_setup_hook": HOOK})
+try:
+    @ray.remote
+    def check():
+        from verl.trainer.ppo import ray_trainer
+        from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY
+        return {"wrapped": hasattr(ray_trainer.compute_advantage, "__wrapped__"),
+                "registered": "rlsp" in ADV_ESTIMATOR_REGISTRY}
+    print(json.dumps(ray.get(check.remote(), timeout=240)))
+finally:
+    ray.shutdown()
+"""
+
+
+def test_recipe_hook_runs_in_a_real_ray_worker():
+    """The recipe's worker_process_setup_hook, in a local Ray cluster (Ray from the set-up)."""
+    import yaml
+
+    base = yaml.safe_load((CONFIG_DIR / "rlsp_base.yaml").read_text())
+    hook = base["ray_kwargs"]["ray_init"]["runtime_env"]["worker_process_setup_hook"]
+    script = f"HOOK = {hook!r}\n" + RAY_HOOK
+    out = run_with_path(thirdparty_path("verl"), script, timeout=300)
+    assert json.loads(out.strip().splitlines()[-1]) == {"wrapped": True, "registered": True}
