@@ -9,6 +9,10 @@ the first line of ``train(args)``: OpenRLHF's real ``argparse`` definitions and 
 checks (``hierarchize`` and the asserts after it) run on the exact command line. Prints the parsed
 arguments as one JSON object; exits 2 (argparse's code) on a flag OpenRLHF rejects.
 ``recipes/openrlhf/run.sh`` calls it when ``RLSP_DRY_RUN=1``; the tests call it too.
+
+``python recipes/openrlhf/check_args.py --batch FILE``: FILE holds a JSON list of command lines;
+prints a JSON list of ``{"args": {...}}`` or ``{"error": "...", "code": N}``, one per line given
+(one interpreter for many checks).
 """
 
 from __future__ import annotations
@@ -88,5 +92,27 @@ def parse(argv: list[str]) -> dict[str, Any]:
     raise RuntimeError("train_ppo_ray returned without calling train(args)")
 
 
+def _batch(path: str) -> list[dict[str, Any]]:
+    import contextlib
+    import io
+
+    with open(path) as f:
+        lines = json.load(f)
+    results = []
+    for argv in lines:
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                results.append({"args": parse(argv)})
+        except SystemExit as exc:  # argparse: unknown or malformed flag
+            results.append({"error": err.getvalue(), "code": exc.code})
+        except AssertionError as exc:  # one of OpenRLHF's argument checks
+            results.append({"error": f"AssertionError: {exc}", "code": 1})
+    return results
+
+
 if __name__ == "__main__":
-    print(json.dumps(parse(sys.argv[1:])))
+    if sys.argv[1:2] == ["--batch"]:
+        print(json.dumps(_batch(sys.argv[2])))
+    else:
+        print(json.dumps(parse(sys.argv[1:])))

@@ -8,6 +8,7 @@
 #   bash recipes/openrlhf/run.sh 7b --train.seed 1   # extra train_ppo_ray flags go last
 #   RLSP_DRY_RUN=1 bash recipes/openrlhf/run.sh 7b   # parse the command line with OpenRLHF's
 #                                                    # own parser and stop (no GPU, no server)
+#   RLSP_PRINT_ARGS=1 bash recipes/openrlhf/run.sh 7b  # print the flags, NUL-separated
 #
 # Needs OpenRLHF 0.11 with its GPU stack (pip install "openrlhf[vllm]") and rlsp
 # (pip install "rlsp[integrations]") on the node that runs this script; the reward server runs
@@ -77,6 +78,10 @@ args=(
   "$@"
 )
 
+if [ -n "${RLSP_PRINT_ARGS:-}" ]; then
+  printf '%s\0' "${args[@]}"  # the command line, NUL-separated (for tools and tests)
+  exit 0
+fi
 if [ -n "${RLSP_DRY_RUN:-}" ]; then
   # OpenRLHF's own parser and argument checks on exactly this command line; nothing starts.
   exec "$PYTHON" "$here/check_args.py" "${args[@]}"

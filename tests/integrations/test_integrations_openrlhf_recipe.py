@@ -34,24 +34,51 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _dry_run(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    env = _env() | extra_env | {"RLSP_DRY_RUN": "1"}
-    return subprocess.run(
+def _recipe_args(*args: str, **extra_env: str) -> list[str]:
+    """The exact train_ppo_ray flags run.sh would pass (RLSP_PRINT_ARGS=1), nothing run."""
+    env = _env() | extra_env | {"RLSP_PRINT_ARGS": "1"}
+    proc = subprocess.run(
         ["bash", str(RECIPE / "run.sh"), *args],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=60, check=True,
     )  # fmt: skip
+    return proc.stdout.split("\0")[:-1]
 
 
-@pytest.mark.parametrize(
-    "size, model, gpus, engines, tp", [
-        ("7b", "Qwen/Qwen2.5-7B-Instruct", 8, 4, 2),
-        ("0.5b", "Qwen/Qwen2.5-0.5B-Instruct", 1, 1, 1),
-    ],
-)  # fmt: skip
-def test_recipe_command_line_parses_with_openrlhfs_own_parser(size, model, gpus, engines, tp):
-    proc = _dry_run(size, RLSP_DATA_OUT="/data/x", RLSP_PORT="8123")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    a = json.loads(proc.stdout.strip().splitlines()[-1])
+SIZES = {
+    "7b": ("Qwen/Qwen2.5-7B-Instruct", 8, 4, 2),
+    "0.5b": ("Qwen/Qwen2.5-0.5B-Instruct", 1, 1, 1),
+}
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    """OpenRLHF's own parser on the recipe's command lines, in one interpreter."""
+    lines = {
+        "7b": _recipe_args("7b", RLSP_DATA_OUT="/data/x", RLSP_PORT="8123"),
+        "0.5b": _recipe_args("0.5b", RLSP_DATA_OUT="/data/x", RLSP_PORT="8123"),
+        "seed": _recipe_args("0.5b", "--train.seed", "7"),
+        # the pre-0.10.2 flags our docs used to give
+        "old_url": _recipe_args("0.5b", "--remote_rm_url", "http://x/get_reward"),
+        "old_label": _recipe_args("0.5b", "--label_key", "label"),
+        # OpenRLHF's own checks run: group_norm needs n_samples_per_prompt > 1
+        "group_norm": _recipe_args("0.5b", "--algo.advantage.estimator", "group_norm"),
+        "writer": ["--actor.model_name_or_path", "m", *openrlhf_flags("d.jsonl", URL)],
+    }
+    path = tmp_path_factory.mktemp("orlhf") / "lines.json"
+    path.write_text(json.dumps(list(lines.values())))
+    script = (RECIPE / "check_args.py").read_text()
+    out = run_with_path(thirdparty_path("openrlhf"), script, "--batch", str(path))
+    return dict(zip(lines, json.loads(out.strip().splitlines()[-1])))
+
+
+URL = "http://h:1/get_reward"
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_recipe_command_line_parses_with_openrlhfs_own_parser(parsed, size):
+    model, gpus, engines, tp = SIZES[size]
+    assert "args" in parsed[size], parsed[size]
+    a = parsed[size]["args"]
     assert a["actor"]["model_name_or_path"] == model
     # the reward: rlsp serve, through the current flags; OpenRLHF splits the URL list itself
     assert a["reward"]["remote_url"] == ["http://127.0.0.1:8123/get_reward"]
@@ -69,36 +96,37 @@ def test_recipe_command_line_parses_with_openrlhfs_own_parser(size, model, gpus,
     assert a["train"]["colocate_all"] is True and a["vllm"]["enable_sleep"] is True
 
 
-def test_extra_flags_pass_through_and_bad_ones_are_rejected_by_openrlhf():
-    proc = _dry_run("0.5b", "--train.seed", "7")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1])["train"]["seed"] == 7
-    # the pre-0.10.2 flags our docs used to give: OpenRLHF's argparse refuses them
-    for old in (["--remote_rm_url", "http://x/get_reward"], ["--label_key", "label"]):
-        bad = _dry_run("0.5b", *old)
-        assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr, bad.stderr[-500:]
-    # and OpenRLHF's own argument checks run (n_samples_per_prompt must be > 1 for group_norm)
-    bad = _dry_run("0.5b", "--algo.advantage.estimator", "group_norm")
-    assert bad.returncode != 0 and "n_samples_per_prompt" in bad.stderr
+def test_extra_flags_pass_through_and_bad_ones_are_rejected_by_openrlhf(parsed):
+    assert parsed["seed"]["args"]["train"]["seed"] == 7
+    for old in ("old_url", "old_label"):
+        assert parsed[old]["code"] == 2 and "unrecognized arguments" in parsed[old]["error"]
+    assert parsed["group_norm"]["code"] == 1
+    assert "n_samples_per_prompt" in parsed["group_norm"]["error"]
     usage = subprocess.run(
         ["bash", str(RECIPE / "run.sh")], capture_output=True, text=True, env=_env(), timeout=60
     )
     assert usage.returncode == 2 and "usage" in usage.stderr
 
 
-def test_openrlhf_flags_match_the_writer():
-    flags = openrlhf_flags("d.jsonl", "http://h:1/get_reward")
+def test_dry_run_runs_openrlhfs_parser_on_the_script():
+    env = _env() | {"RLSP_DRY_RUN": "1"}
+    proc = subprocess.run(
+        ["bash", str(RECIPE / "run.sh"), "0.5b"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert a["actor"]["model_name_or_path"] == "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+def test_openrlhf_flags_match_the_writer(parsed):
+    flags = openrlhf_flags("d.jsonl", URL)
     assert flags[flags.index("--data.label_key") + 1] == "label"
-    assert flags[flags.index("--reward.remote_url") + 1] == "http://h:1/get_reward"
+    assert flags[flags.index("--reward.remote_url") + 1] == URL
     with pytest.raises(ValueError, match="get_reward"):
         openrlhf_flags("d.jsonl", "h:1")
-    out = run_with_path(
-        thirdparty_path("openrlhf"),
-        (RECIPE / "check_args.py").read_text(),
-        "--actor.model_name_or_path", "m", *flags,
-    )  # fmt: skip
-    a = json.loads(out.strip().splitlines()[-1])
-    assert a["data"]["label_key"] == "label" and a["reward"]["remote_url"] == [flags[-1]]
+    a = parsed["writer"]["args"]
+    assert a["data"]["label_key"] == "label" and a["reward"]["remote_url"] == [URL]
 
 
 def test_dataset_rows_through_openrlhfs_prompt_preprocessing(tmp_path):
