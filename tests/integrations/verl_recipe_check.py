@@ -15,12 +15,15 @@ import sys
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
-from verl import DataProto
-from verl.trainer.ppo import ray_trainer
-from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY, get_adv_estimator_fn
 
-import rlsp_env.integrations.verl_adv as verl_adv
+if __name__ == "__main__":  # verl exists only on the subprocess's path (pytest also imports this
+    # file for its doctests, where verl is absent)
+    from omegaconf import OmegaConf
+    from verl import DataProto
+    from verl.trainer.ppo import ray_trainer
+    from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY, get_adv_estimator_fn
+
+    import rlsp_env.integrations.verl_adv as verl_adv
 
 
 def _batch(spec: dict) -> DataProto:
