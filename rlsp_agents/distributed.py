@@ -243,8 +243,7 @@ def reduce_metrics(
         raise ValueError(f"ranks logged different metric keys (rank {ctx.rank}: {keys})")
     vals = [float(metrics[k]) * weight for k in keys] + [float(weight)]
     total = all_reduce_(torch.tensor(vals, dtype=torch.float64, device=ctx.device), ctx)
-    vals = total
-    return {k: float(v) for k, v in zip(keys, (vals[:-1] / vals[-1]).tolist())}
+    return {k: float(v) for k, v in zip(keys, (total[:-1] / total[-1]).tolist())}
 
 
 def on_main(ctx: DistContext, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
