@@ -22,6 +22,16 @@ COMMAND_MODULES = [
     "rlsp_verifiers.cli",  # rlsp verify
 ]
 
+#: Command names that are not the module's last name.
+_COMMAND_OF = {
+    "rlsp_agents.evaluate": "eval",
+    "rlsp_env.server": "serve",
+    "rlsp_verifiers.cli": "verify",
+}
+
+#: Why a command module could not be imported (a missing extra: the agent's CLIs need tyro).
+UNAVAILABLE: dict[str, str] = {}
+
 EXAMPLES = """examples:
   rlsp demo                                   # the main job on the embedded default model
   rlsp models prepare                         # fetch + convert the embedded model (once)
@@ -35,7 +45,12 @@ def _available() -> dict[str, object]:
     for name in COMMAND_MODULES:
         if importlib.util.find_spec(name) is None:
             continue  # not built yet in this checkout
-        mod = importlib.import_module(name)
+        try:
+            mod = importlib.import_module(name)
+        except ImportError as e:  # e.g. a core install without the agent extra
+            cmd = _COMMAND_OF.get(name, name.rsplit(".", 1)[-1])
+            UNAVAILABLE[cmd] = f"{e} (pip install 'rlsp[agent]')"
+            continue
         if hasattr(mod, "COMMAND") and hasattr(mod, "main"):
             mods[mod.COMMAND] = mod
     return mods
@@ -57,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd not in mods:
-        print(f"rlsp: unknown command {cmd!r}\n\n{_usage(mods)}", file=sys.stderr)
+        why = UNAVAILABLE.get(cmd)
+        if why:
+            print(f"rlsp: {cmd} is not available: {why}", file=sys.stderr)
+        else:
+            print(f"rlsp: unknown command {cmd!r}\n\n{_usage(mods)}", file=sys.stderr)
         return 2
     try:
         return int(mods[cmd].main(rest) or 0)  # type: ignore[attr-defined]

@@ -3,7 +3,8 @@
 ``plot_training(rows, out_dir)`` writes, when the metrics exist:
 
 - ``accuracy.png``: training-sample accuracy and held-out ``eval/accuracy`` per iteration;
-- ``rewards.png``: every ``reward/<channel>``, one panel each;
+- ``rewards.png``: every ``reward/<channel>``, one panel each, with its within-batch spread
+  (``reward/<channel>_std``) as a band;
 - ``response_length.png``: mean response length in tokens;
 - ``behaviour.png``: behaviour counts (backtracking, verification, alternatives);
 - ``kl_entropy.png``: approximate KL, entropy, clip fraction;
@@ -71,7 +72,11 @@ def plot_training(rows: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str
         ax.legend()
         written.append(_save(fig, out / "accuracy.png"))
 
-    reward_keys = [k for k in keys if k.startswith("reward/") and _series(rows, k)[0]]
+    reward_keys = [
+        k
+        for k in keys
+        if k.startswith("reward/") and not k.endswith("_std") and _series(rows, k)[0]
+    ]
     if reward_keys:
         n = len(reward_keys)
         cols = min(3, n)
@@ -80,6 +85,11 @@ def plot_training(rows: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str
         for ax, k in zip(axes.flat, reward_keys):
             xs, ys = _series(rows, k)
             ax.plot(xs, ys, marker=".")
+            sx, sd = _series(rows, f"{k}_std")  # the within-batch spread, when logged
+            if sx == xs:
+                lo = [y - d for y, d in zip(ys, sd)]
+                hi = [y + d for y, d in zip(ys, sd)]
+                ax.fill_between(xs, lo, hi, alpha=0.2, label="mean +- std over the batch")
             ax.set(title=k, xlabel="iteration")
             ax.grid(alpha=0.3)
         for ax in list(axes.flat)[n:]:
@@ -93,7 +103,11 @@ def plot_training(rows: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str
         ax.grid(alpha=0.3)
         written.append(_save(fig, out / "response_length.png"))
 
-    beh = [k for k in keys if k.startswith("behaviour/") and _series(rows, k)[0]]
+    beh = [
+        k
+        for k in keys
+        if k.startswith("behaviour/") and not k.endswith("_std") and _series(rows, k)[0]
+    ]
     if beh:
         fig, ax = plt.subplots(figsize=(6, 4))
         for k in beh:

@@ -151,7 +151,8 @@ def collect_rollouts(
         eos_id: when given, a response that stopped on its own ends with this token (appended if
             the sampler left it out; an empty response becomes ``[eos_id]``): what the trainer
             learns to stop with.
-        progress: the sampler's progress bar.
+        progress: ask the sampler for a progress bar (``generate(..., progress=True)``, which
+            the project's samplers accept; the ``Sampler`` protocol does not require it).
 
     Returns:
         A :class:`RolloutBatch`: one :class:`Rollout` per sampled response, group by group.
@@ -175,7 +176,7 @@ def collect_rollouts(
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         top_p=top_p,
-        progress=progress,
+        **({"progress": True} if progress else {}),  # not part of the Sampler protocol
     )
     sample_s = time.perf_counter() - t0
     completions = [c for row in outputs for c in row]

@@ -306,6 +306,49 @@ def _metrics(
     return row
 
 
+def _learner(
+    cfg: TrainConfig, load_from: str, model_path: str, channels: list[str], device: str
+) -> tuple[Any, Any, Any, Any]:
+    """The policy (from ``load_from``), its value heads (one per channel; None in ``group``
+    mode), the frozen reference model (the initial ``model_path``; None without KL) and AdamW
+    over policy and heads (two parameter groups, two learning rates)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from rlsp_agents.critic import ValueHeads
+
+    wdtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
+    policy = AutoModelForCausalLM.from_pretrained(load_from, dtype=wdtype).to(device)
+    policy.config.use_cache = False
+    policy.eval()  # no dropout: the sampling, old and new log-probs must see the same network
+    critic = None
+    if cfg.advantage != "group":
+        critic = ValueHeads(policy.config.hidden_size, channels, cfg.critic_hidden).to(device)
+    ref = None
+    if cfg.kl_coef > 0:
+        ref = AutoModelForCausalLM.from_pretrained(model_path, dtype=wdtype).to(device).eval()
+        ref.requires_grad_(False)
+    groups = [{"params": [p for p in policy.parameters() if p.requires_grad], "lr": cfg.lr}]
+    if critic is not None:
+        groups.append({"params": list(critic.parameters()), "lr": cfg.critic_lr})
+    return policy, critic, ref, torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+
+
+def _restore(ckpt: Path, critic: Any, optimizer: Any) -> tuple[int, float, float]:
+    """Loads a checkpoint's value heads, optimizer and RNG states; returns ``(step, elapsed
+    seconds, correctness EMA)`` (the policy itself is loaded from ``ckpt / "policy"``)."""
+    from rlsp_agents.checkpoint import load_trainer_state, set_rng_state
+
+    state, trainer_state = load_trainer_state(ckpt)
+    if critic is not None and trainer_state.get("critic") is not None:
+        critic.load_state_dict(trainer_state["critic"])
+    if trainer_state.get("optimizer") is not None:
+        optimizer.load_state_dict(trainer_state["optimizer"])
+    set_rng_state(trainer_state["rng"])
+    _log(f"resumed from {ckpt} (step {state['step']})")
+    return int(state["step"]), float(state.get("elapsed_s", 0.0)), float(state.get("acc_ema", 0.0))
+
+
 # ------------------------------------------------------------------------------------- train
 def train(
     cfg: TrainConfig,
@@ -329,17 +372,10 @@ def train(
     import numpy as np
     import torch
     from tqdm.auto import tqdm
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from rlsp_agents import losses as L
-    from rlsp_agents.checkpoint import (
-        latest_checkpoint,
-        load_trainer_state,
-        rng_state,
-        save_checkpoint,
-        set_rng_state,
-    )
-    from rlsp_agents.critic import ValueHeads
+    from rlsp_agents.checkpoint import latest_checkpoint, rng_state, save_checkpoint
     from rlsp_agents.metrics import MetricsLog, read_metrics
     from rlsp_agents.models import resolve_model
     from rlsp_agents.rollouts import collect_rollouts, make_envs
@@ -369,34 +405,11 @@ def train(
     pad_id = (
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
-    wdtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
-    policy = AutoModelForCausalLM.from_pretrained(load_from, dtype=wdtype).to(device)
-    policy.config.use_cache = False
-    policy.eval()  # no dropout: the sampling, old and new log-probs must see the same network
     channels = cfg.active_channels()
-    critic = None
-    if cfg.advantage != "group":
-        critic = ValueHeads(policy.config.hidden_size, channels, cfg.critic_hidden).to(device)
-    ref = None
-    if cfg.kl_coef > 0:
-        ref = AutoModelForCausalLM.from_pretrained(model_path, dtype=wdtype).to(device).eval()
-        ref.requires_grad_(False)
-    groups = [{"params": [p for p in policy.parameters() if p.requires_grad], "lr": cfg.lr}]
-    if critic is not None:
-        groups.append({"params": list(critic.parameters()), "lr": cfg.critic_lr})
-    optimizer = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+    policy, critic, ref, optimizer = _learner(cfg, load_from, model_path, channels, device)
     start_step, elapsed_before, acc_ema = 0, 0.0, 0.0
     if ckpt is not None:
-        state, trainer_state = load_trainer_state(ckpt)
-        start_step = int(state["step"])
-        elapsed_before = float(state.get("elapsed_s", 0.0))
-        acc_ema = float(state.get("acc_ema", 0.0))
-        if critic is not None and trainer_state.get("critic") is not None:
-            critic.load_state_dict(trainer_state["critic"])
-        if trainer_state.get("optimizer") is not None:
-            optimizer.load_state_dict(trainer_state["optimizer"])
-        set_rng_state(trainer_state["rng"])
-        _log(f"resumed from {ckpt} (step {start_step})")
+        start_step, elapsed_before, acc_ema = _restore(ckpt, critic, optimizer)
     metrics_log = MetricsLog(
         out / "metrics.jsonl", truncate_after_step=start_step if ckpt is not None else None
     )

@@ -130,6 +130,19 @@ def test_dispatcher_lists_the_trainer_commands() -> None:
     assert {"demo", "sft", "train"} <= set(mods)
 
 
+def test_dispatcher_without_the_agent_extra() -> None:
+    """A core install (no tyro) still runs ``rlsp verify``; ``rlsp train`` names the extra."""
+    code = (
+        "import sys; sys.modules['tyro'] = None\n"
+        "from rlsp_agents import cli\n"
+        "assert cli.main(['verify', '--response', 'so \\\\boxed{1}', '--gold', '1']) == 0\n"
+        "assert cli.main(['train']) == 2\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "train is not available" in res.stderr and "rlsp[agent]" in res.stderr
+
+
 @pytest.mark.parametrize(
     "module",
     [
