@@ -255,9 +255,7 @@ class ScoringPool:
 
     def alive(self) -> int:
         """How many verifier worker processes are running now (0 once closed)."""
-        if self._closed:
-            return 0
-        return sum(w.proc.poll() is None for w in list(self._verifiers._workers))
+        return 0 if self._closed else self._verifiers.alive()
 
     def _run(self) -> None:
         from rlsp_env.scoring import score_batch
