@@ -386,9 +386,7 @@ async def _abort_mid_body(base: str, n: int, spacing_s: float) -> None:
 
 async def _abort_while_scoring(base: str, n: int, dos_s: float) -> None:
     host, port = base.removeprefix("http://").split(":")
-    body = json.dumps(
-        {"query": [f"DOS-SPIN {dos_s} \\boxed{{1}}"] * 3, "labels": ["1"] * 3}
-    ).encode()
+    body = json.dumps({"query": [f"{SPIN}{dos_s} \\boxed{{1}}"] * 3, "labels": ["1"] * 3}).encode()
     for _ in range(n):
         _, w = await asyncio.open_connection(host, int(port))
         w.write(

@@ -191,10 +191,28 @@ class VerifierPool:
         self._finalizer()
 
     def alive(self) -> int:
-        """How many worker processes are running now (0 once closed)."""
+        """How many worker processes are running now (0 once closed); an idle worker found dead
+        (killed from outside) is replaced first, as its next item would replace it."""
         if self._closed:
             return 0
+        self._heal()
         return sum(w.proc.poll() is None for w in list(self._workers))
+
+    def _heal(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            dead = [
+                k
+                for k in range(self.n)
+                if k not in self._busy and self._workers[k].proc.poll() is not None
+            ]
+            self._busy.update(dead)
+        for k in dead:
+            try:
+                self._replace(k)
+            finally:
+                self._checkin([k])
 
     def _replace(self, k: int) -> None:
         self._workers[k].kill()
@@ -267,6 +285,7 @@ class VerifierPool:
             else:
                 todo.append(i)
         if todo:
+            self._heal()
             ks = self._checkout(len(todo))
             try:
                 self._run(pairs, results, todo, progress, (mode, policy, timeout), ks)

@@ -267,6 +267,14 @@ def test_a_worker_killed_mid_batch_loses_no_item(slow_server):
     while httpx.get(url + "/healthz").json()["workers_alive"] < 3:
         assert time.monotonic() < deadline, "the killed worker was not replaced"
         time.sleep(0.2)
+    # every worker killed while idle: the next requests are scored all the same
+    for pid in _scoring_workers(slow_server.proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    body = {"query": [f"\\boxed{{{k}}}" for k in range(4)], "labels": list(range(4))}
+    r = httpx.post(url + "/get_reward", json=body, timeout=60)
+    assert r.status_code == 200 and r.json()["scores"] == [1.0] * 4, r.text
+    assert httpx.get(url + "/healthz").json()["workers_alive"] == 3
 
 
 def test_weight_zero_diversity_is_logged_with_the_channels_own_value(slow_server):
