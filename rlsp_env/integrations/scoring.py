@@ -6,7 +6,8 @@ the env's :class:`~rlsp_env.spec.RewardSpec`, so the integrations give the chann
 gives. :class:`ScoringPool` queues items from any number of threads (or an asyncio server, through
 :meth:`ScoringPool.submit`) and scores whatever is queued as one batch in a
 :class:`rlsp_verifiers.VerifierPool`: the hard per-item timeout is the verifier pool's (it starts
-inside the worker; a worker that overruns is killed and replaced).
+inside the worker; a worker that overruns is killed and replaced). The HTTP reward server does not
+use it: it schedules items one at a time across requests (:class:`rlsp_env.server.ScoringBackend`).
 
 Example:
     >>> spec = env_reward_spec("rlsp/Arithmetic-v0", reward_weights="correctness")
