@@ -5,9 +5,9 @@ Starts the real server in a subprocess on 127.0.0.1 and runs, each bounded in ti
 * ``load``: 1, 8 and 64 concurrent OpenRLHF-style clients (``POST /get_reward``, one rollout
   per request, as OpenRLHF's ``SingleTurnAgentExecutor`` sends them) for ``--seconds`` each;
 * ``dos5``: the same with every 20th request (5%) a DoS payload: alternately an item that holds
-  a worker for ``--dos-s`` seconds of CPU (a stand-in for a verifier payload that finishes just
-  inside its deadline) and real hostile inputs (thousands of boxes, 300 nested fractions, 400 KB
-  of text);
+  a verifier worker for ``--dos-s`` seconds of CPU (the worker's test hook
+  ``__rlsp_test_spin__:s``, a stand-in for a verifier payload that finishes just inside its
+  deadline) and real hostile inputs (thousands of boxes, 300 nested fractions, 400 KB of text);
 * ``slow_batch``: one client's request of 8 slow items in flight while another client sends
   one-item requests (with ``--express-workers 0`` too, to show what the reserved worker buys);
 * ``kill``: 8 clients with 4 rollouts per request while scoring workers are killed with SIGKILL;
@@ -18,7 +18,8 @@ Starts the real server in a subprocess on 127.0.0.1 and runs, each bounded in ti
 Every rollout carries an id: its response holds ``a`` "Wait," ``b`` "Let me verify." and ``c``
 "Alternatively," phrases (``id = 100a + 10b + c``), and the answer's ``backtracking``,
 ``verification`` and ``alternatives`` channels must give the id back; its reward, score and every
-channel must also equal a direct ``rlsp_env.rewards.score`` call. For each scenario: responses
+channel must also equal a direct :func:`rlsp_env.scoring.score_batch` call with the server's
+own reward spec (:func:`rlsp_env.server.server_spec`). For each scenario: responses
 lost (no 200 answer), mismatched (wrong id or values), 5xx answers, and the latency of
 ``GET /healthz`` polled throughout. Writes JSON, Markdown and a PNG under ``benchmarks/results/``.
 
@@ -56,16 +57,10 @@ IDS = 200  # distinct rollout ids (more than the clients ever in flight at once)
 SCENARIOS = ("load", "dos5", "slow_batch", "kill", "abort", "slowloris")
 
 
-def bench_scorer(response: str, gold: str, **kwargs: Any) -> Any:
-    """``rlsp_env.rewards.score``; a response starting ``DOS-SPIN <s>`` first burns s s of CPU."""
-    if response.startswith("DOS-SPIN "):
-        end = time.perf_counter() + float(response.split()[1])
-        x = 0
-        while time.perf_counter() < end:
-            x = (x * 31 + 7) % 1000003
-    from rlsp_env import rewards
-
-    return rewards.score(response, gold, **kwargs)
+#: the verifier worker's test hook (``RLSP_VERIFIERS_TEST_HOOKS=1``, set for the server started
+#: here): a response starting with it burns that many seconds of CPU in its worker, then is
+#: verified as usual
+SPIN = "__rlsp_test_spin__:"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,29 +91,29 @@ def _response(i: int) -> str:
 
 def _dos_payloads(dos_s: float) -> list[str]:
     return [
-        f"DOS-SPIN {dos_s} so the answer is \\boxed{{7}}",
+        f"{SPIN}{dos_s} so the answer is \\boxed{{7}}",
         "\\boxed{1} " * 5000 + "\\boxed{7}",
         "\\boxed{" + "\\frac{1}{" * 300 + "2" + "}" * 300 + "}",
         "word " * 80_000 + "\\boxed{7}",
     ]
 
 
-def _expected(weights: Any, dos_s: float) -> tuple[list[dict], list[dict]]:
+def _expected(spec: Any, dos_s: float) -> tuple[list[dict], list[dict]]:
     """Direct scores of every rollout id and every DoS payload (the answers to check against)."""
-    from rlsp_env import rewards
+    from rlsp_env.scoring import score_batch
+
+    def score(response: str, gold: str) -> Any:
+        return score_batch([response], [gold], None, spec, inline=True)[0]
 
     cases = []
     for i in range(IDS):
         response, gold = _response(i), str(i + 10)
-        direct = rewards.score(response, gold, weights=weights)
+        direct = score(response, gold)
         ids = (direct.rewards["backtracking"], direct.rewards["verification"])
         ids += (direct.rewards["alternatives"],)
         assert ids == (i // 100, (i // 10) % 10, i % 10), (i, ids)  # the id survives scoring
         cases.append(_case(_prompt(i), response, gold, direct, i))
-    dos = [
-        _case(_prompt(7), r, "7", rewards.score(r, "7", weights=weights), None)
-        for r in _dos_payloads(dos_s)
-    ]
+    dos = [_case(_prompt(7), r, "7", score(r, "7"), None) for r in _dos_payloads(dos_s)]
     return cases, dos
 
 
@@ -172,14 +167,13 @@ def _free_port() -> int:
 def _server(args: argparse.Namespace, *extra: str):
     port = _free_port()
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(ROOT / "benchmarks"), str(ROOT), env.get("PYTHONPATH")])
-    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["RLSP_VERIFIERS_TEST_HOOKS"] = "1"  # the slow items (SPIN) of the DoS mix
     log = tempfile.NamedTemporaryFile("w+", prefix="rlsp-serve-bench-", suffix=".log", delete=False)
     cmd = [
         sys.executable, "-m", "rlsp_env.server", "--env", args.env, "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(args.workers), "--timeout-s", str(args.timeout_s),
-        "--scorer", "server_load:bench_scorer", *extra,
+        *extra,
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -217,7 +211,7 @@ def _workers(pid: int) -> list[int]:
         if d.name.isdigit():
             try:
                 ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                if ppid == pid and b"spawn_main" in (d / "cmdline").read_bytes():
+                if ppid == pid and b"rlsp_verifiers._worker" in (d / "cmdline").read_bytes():
                     found.append(int(d.name))
             except (OSError, ValueError, IndexError):
                 pass
@@ -392,9 +386,7 @@ async def _abort_mid_body(base: str, n: int, spacing_s: float) -> None:
 
 async def _abort_while_scoring(base: str, n: int, dos_s: float) -> None:
     host, port = base.removeprefix("http://").split(":")
-    body = json.dumps(
-        {"query": [f"DOS-SPIN {dos_s} \\boxed{{1}}"] * 3, "labels": ["1"] * 3}
-    ).encode()
+    body = json.dumps({"query": [f"{SPIN}{dos_s} \\boxed{{1}}"] * 3, "labels": ["1"] * 3}).encode()
     for _ in range(n):
         _, w = await asyncio.open_connection(host, int(port))
         w.write(
@@ -469,7 +461,7 @@ def run_load(base: str, args: Any, cases: list, dos: list, *, dos_every: int) ->
 def run_slow_batch(base: str, args: Any, cases: list, dos: list, label: str) -> dict:
     async def go() -> tuple[Stats, float, float]:
         st = Stats()
-        slow = [f"DOS-SPIN {args.dos_s} so \\boxed{{7}}"] * 8
+        slow = [f"{SPIN}{args.dos_s} so \\boxed{{7}}"] * 8
         body = {"query": slow, "labels": ["7"] * 8}
         t_start = time.perf_counter()
         async with httpx.AsyncClient(timeout=180) as client:
@@ -727,12 +719,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
-    from rlsp_env.integrations.scoring import env_default_weights
+    from rlsp_env.server import ServerConfig, server_spec
 
     t_start = time.perf_counter()
-    weights = env_default_weights(args.env)
+    spec = server_spec(ServerConfig(env_id=args.env, timeout_s=args.timeout_s))
+    weights = dict(spec.weights)
     load_before = os.getloadavg()
-    cases, dos = _expected(weights, args.dos_s)
+    cases, dos = _expected(spec, args.dos_s)
     rows: list[dict] = []
     steps = tqdm(total=len(args.only), desc="scenarios")
     with _server(args) as (base, proc):
@@ -798,6 +791,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python benchmarks/server_load.py", *(argv or sys.argv[1:])]),
         "env": args.env,
         "weights": weights,
+        "answer_policy": spec.answer_policy,
         "server_workers": args.workers,
         "timeout_s": args.timeout_s,
         "dos_s": args.dos_s,

@@ -36,6 +36,7 @@ from rlsp_env.text import effective_length, read_response
 
 __all__ = [
     "close_shared_pools",
+    "group_members",
     "make_pool",
     "score_batch",
     "shared_pool",
@@ -65,9 +66,10 @@ def _takes_answer_policy(fn: Any) -> bool:
     return "answer_policy" in inspect.signature(fn).parameters
 
 
-def make_pool(spec: RewardSpec, workers: int) -> Any:
+def make_pool(spec: RewardSpec, workers: int, *, nice: int = 0) -> Any:
     """A :class:`rlsp_verifiers.VerifierPool` of ``workers`` processes set up as the spec says
-    (its timeout, mode and answer policy); the caller closes it."""
+    (its timeout, mode and answer policy), at a CPU priority lowered by ``nice``; the caller
+    closes it."""
     from rlsp_verifiers import VerifierPool, verify
 
     if _takes_answer_policy(verify) and not _takes_answer_policy(VerifierPool):
@@ -76,9 +78,10 @@ def make_pool(spec: RewardSpec, workers: int) -> Any:
             f"verifies without the spec's answer_policy={spec.answer_policy!r}",
             stacklevel=2,
         )
-    return VerifierPool(
-        workers=workers, timeout_s=spec.timeout_s, **verifier_options(spec, VerifierPool)
-    )
+    opts = verifier_options(spec, VerifierPool)
+    if nice:
+        opts["nice"] = nice
+    return VerifierPool(workers=workers, timeout_s=spec.timeout_s, **opts)
 
 
 _SHARED: dict[tuple, Any] = {}
@@ -146,11 +149,13 @@ def _verify(pairs: list[tuple[str, str]], spec: RewardSpec, pool: Any, inline: b
     return pool.map(pairs)
 
 
-def _group_members(groups: Sequence[Hashable] | None, n: int) -> list[list[int]]:
-    if groups is None:
-        return [[] for _ in range(n)]
-    if len(groups) != n:
-        raise ValueError(f"groups must have one entry per response: {len(groups)} for {n}")
+def group_members(groups: Sequence[Hashable]) -> list[list[int]]:
+    """For each response, the indices of the other responses that share its group id.
+
+    Example:
+        >>> group_members(["a", "b", "a"])
+        [[2], [], [0]]
+    """
     members: dict[Hashable, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(g, []).append(i)
@@ -167,6 +172,7 @@ def score_batch(
     pool: Any = None,
     inline: bool = False,
     others: Sequence[Sequence[str]] | None = None,
+    verdicts: Sequence[Any] | None = None,
 ) -> list[ScoreResult]:
     """Scores a batch of responses on every channel; results in input order.
 
@@ -183,6 +189,10 @@ def score_batch(
         inline: verify in this process instead (a cooperative timeout only).
         others: instead of ``groups``, each response's group members given explicitly (texts that
             are not themselves scored).
+        verdicts: the verdicts of these (response, gold) pairs, already checked in a
+            :class:`rlsp_verifiers.VerifierPool` with the spec's mode, timeout and answer policy
+            (the reward server verifies item by item under its fair scheduler, then scores the
+            request here); ``pool`` and ``inline`` are not used then.
 
     Returns:
         One :class:`~rlsp_env.rewards.ScoreResult` per response: ``reward``, ``rewards``
@@ -208,9 +218,17 @@ def score_batch(
             raise ValueError("give groups or one list of others per response, not both")
         group_texts = [tuple(o) for o in others]
     else:
-        group_texts = [tuple(responses[j] for j in m) for m in _group_members(groups, n)]
+        if groups is not None and len(groups) != n:
+            raise ValueError(f"groups must have one entry per response: {len(groups)} for {n}")
+        members = group_members(groups) if groups is not None else [[] for _ in range(n)]
+        group_texts = [tuple(responses[j] for j in m) for m in members]
     readings = [read_response(r) for r in responses]
-    verdicts = _verify([(r, p.answer) for r, p in zip(responses, probs)], spec, pool, inline)
+    if verdicts is None:
+        pairs = [(r, p.answer) for r, p in zip(responses, probs)]
+        verdicts = _verify(pairs, spec, pool, inline)
+    elif len(verdicts) != n:
+        raise ValueError(f"{len(verdicts)} verdicts for {n} responses")
+    verdicts = list(verdicts)
     judged: list[Any] = [None] * n
     if judge is not None and spec.weights["effort"] != 0.0 and n:
         judged = list(judge.grade_many([(p.problem, r) for p, r in zip(probs, responses)]))

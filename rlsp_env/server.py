@@ -20,13 +20,19 @@ Endpoints:
 * ``GET /metrics``: Prometheus text (requests, latency histogram, timeouts, aborted clients,
   dropped connections, queue depth, per-channel means).
 
-Scheduling: every request's items wait in their own queue; a scheduler hands items to the scoring
-workers round-robin across requests, never more items than there are ready workers, so an item
-starts the moment it is handed over. One worker beyond ``--workers`` (``--express-workers``) is
-kept for requests that have had nothing started yet: a one-item request is never stuck behind
-another client's batch of slow items. When more than ``--max-queued-items`` items wait, new
-requests get 429 with ``Retry-After``. Each item has a hard per-item timeout measured inside the
-worker; an item whose worker died for another reason (SIGKILL, OOM) is retried once.
+Scoring: the one scoring path. The reward spec is the env's (:func:`server_spec`); each item is
+verified in one :class:`rlsp_verifiers.VerifierPool` (a hard per-item timeout measured inside the
+worker), then each request is scored by :func:`rlsp_env.scoring.score_batch` from its verdicts
+(:class:`ScoringBackend`), so every channel equals ``env.step``'s.
+
+Scheduling: every request's items wait in their own queue; a scheduler hands items to the
+verifier workers round-robin across requests, never more items than there are live workers, so
+an item starts the moment it is handed over. One worker beyond ``--workers``
+(``--express-workers``) is kept for requests that have had nothing started yet: a one-item
+request is never stuck behind another client's batch of slow items. When more than
+``--max-queued-items`` items wait, new requests get 429 with ``Retry-After``. An item whose
+worker died for another reason than its timeout (SIGKILL, OOM) is retried once. The workers run
+at a lower CPU priority (``--worker-nice``).
 
 HTTP hardening: request headers must arrive within ``--header-timeout-s`` and the body within
 ``--body-timeout-s`` (the connection is dropped otherwise; by default a half-sent request is
@@ -51,14 +57,13 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import re
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -75,6 +80,7 @@ __all__ = [
     "main",
     "parse_get_reward",
     "parse_score",
+    "score_group_ids",
     "score_groups",
     "strip_prompt",
 ]
@@ -132,10 +138,15 @@ class ServerConfig:
         env_id: the registered environment whose reward weighting the server applies.
         weights: a preset name of ``rlsp_env.rewards.PRESETS`` or ``{channel: weight}``; ``None``
             takes the environment's default.
-        workers: scoring worker processes shared round-robin by all requests.
-        express_workers: extra scoring processes kept for requests with nothing in flight (a
-            one-item request never waits behind another client's slow batch); 0 disables.
-        timeout_s: hard per-item scoring limit, measured inside the worker.
+        reward_spec: a whole :class:`rlsp_env.spec.RewardSpec` as :meth:`~RewardSpec.to_dict`
+            writes it (weights, length scale, cap, tokenizer, verifier mode, answer policy,
+            timeout), instead of the env's spec with ``weights`` and ``timeout_s``.
+        workers: verifier worker processes shared round-robin by all requests.
+        express_workers: extra verifier processes (of the same pool) kept for requests with
+            nothing in flight (a one-item request never waits behind another client's slow
+            batch); 0 disables.
+        timeout_s: hard per-item verification limit, measured inside the worker (the spec's
+            ``timeout_s``; ignored with ``reward_spec``, which carries its own).
         max_body_bytes: larger request bodies get 413 (checked while the body is read).
         max_items: more items in one request get 413.
         max_queued_items: when this many items already wait, new requests get 429 + Retry-After.
@@ -147,19 +158,19 @@ class ServerConfig:
         diversity_budget_s: time for the log-only ``diversity`` channel (weight 0) of one
             request, computed in the server beside the scoring and never inside the per-item
             timeout; groups not done in time report 0.0 and are listed in ``log_only_skipped``.
-        worker_nice: how much lower the scoring workers' CPU priority is than the HTTP front
-            end's (a ``nice`` increment; 0 keeps them equal): on busy cores, accepting
-            connections, ``/healthz`` and parsing never wait behind scoring.
+        worker_nice: how much lower the verifier workers' CPU priority is than the HTTP front
+            end's (a ``nice`` increment, :class:`rlsp_verifiers.VerifierPool`'s ``nice``; 0
+            keeps them equal): on busy cores, accepting connections, ``/healthz`` and parsing
+            never wait behind verification.
         host: interface to bind.
         port: TCP port (0 picks a free one).
         strip_eos: remove trailing end-of-text markers (``<|im_end|>``, ``</s>``, ...) before scoring.
         graceful_timeout_s: on SIGTERM, how long to wait for requests in flight.
-        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
-        extra: reserved for settings of other front ends.
     """
 
     env_id: str = "rlsp/MATH500-v0"
     weights: str | dict[str, float] | None = None
+    reward_spec: dict[str, Any] | None = None
     workers: int = 2
     express_workers: int = 1
     timeout_s: float = 5.0
@@ -175,8 +186,6 @@ class ServerConfig:
     port: int = 8000
     strip_eos: bool = True
     graceful_timeout_s: float = 60.0
-    scorer: str = "rlsp_env.rewards:score"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,26 +529,37 @@ def parse_score(body: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def score_groups(body: dict[str, Any]) -> list[list[int]]:
-    """For each item of a valid ``/v1/score`` body, the indices of the other items in its group.
+def score_group_ids(body: dict[str, Any]) -> list[Any]:
+    """One group id per item of a valid ``/v1/score`` body, for ``score_batch``'s ``groups``.
 
-    Items that share a ``group`` value are each other's ``diversity`` group (several samples
-    for one problem); an item without one has none.
+    Items that share a ``group`` value (``"a"`` and ``1`` differ from ``"1"``) are each other's
+    ``diversity`` group; an item without one is a group of its own.
+
+    Example:
+        >>> score_group_ids({"items": [{"group": "a"}, {"group": 1}, {}]})
+        [('str', 'a'), ('int', 1), ('solo', 2)]
+    """
+    return [
+        ("solo", i) if it.get("group") is None else (type(it["group"]).__name__, it["group"])
+        for i, it in enumerate(body["items"])
+    ]
+
+
+def _members(keys: Sequence[Any]) -> list[list[int]]:
+    from rlsp_env.scoring import group_members
+
+    return group_members(keys)
+
+
+def score_groups(body: dict[str, Any]) -> list[list[int]]:
+    """For each item of a valid ``/v1/score`` body, the indices of the other items in its group
+    (what :func:`rlsp_env.scoring.score_batch` makes of :func:`score_group_ids`).
 
     Example:
         >>> score_groups({"items": [{"group": "a"}, {"group": "a"}, {}]})
         [[1], [0], []]
     """
-    items = body["items"]
-    keys = [item.get("group") for item in items]
-    members: dict[Any, list[int]] = {}
-    for i, k in enumerate(keys):
-        if k is not None:
-            members.setdefault((type(k).__name__, k), []).append(i)
-    return [
-        [] if k is None else [j for j in members[(type(k).__name__, k)] if j != i]
-        for i, k in enumerate(keys)
-    ]
+    return _members(score_group_ids(body))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -602,11 +622,11 @@ class Metrics:
         with self._lock:
             for it in items:
                 self.items += 1
+                if it.verdict.get("reason") == "internal_error":
+                    self.errors += 1
+                    continue
                 if it.timed_out:
-                    if str(it.verdict.get("reason", "")).startswith("error"):
-                        self.errors += 1
-                    else:
-                        self.timeouts += 1
+                    self.timeouts += 1
                     continue
                 self.correct += int(bool(it.verdict.get("correct")))
                 self.reward_sum += it.reward
@@ -648,7 +668,7 @@ class Metrics:
                 "# HELP rlsp_item_timeouts_total Items abandoned after the per-item timeout.",
                 "# TYPE rlsp_item_timeouts_total counter",
                 f"rlsp_item_timeouts_total {self.timeouts}",
-                "# HELP rlsp_item_errors_total Items whose scorer raised (reported as abandoned).",
+                "# HELP rlsp_item_errors_total Items the verifier could not check (internal_error).",
                 "# TYPE rlsp_item_errors_total counter",
                 f"rlsp_item_errors_total {self.errors}",
                 "# HELP rlsp_correct_total Items the verifier judged correct.",
@@ -697,109 +717,90 @@ class Metrics:
 # Scoring: the one adapter the server scores through, and the fair scheduler in front of it
 
 
-_SCORER_ENV = "RLSP_SERVE_WORKER_SCORER"
-_niced: Any = None
-
-
-def _load_scorer(spec: str) -> Any:
-    import importlib
-
-    module, _, attr = spec.partition(":")
-    if not module or not attr:
-        raise ValueError(f"scorer must be 'module:function', got {spec!r}")
-    obj: Any = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def niced_scorer(response: str, gold: str, **kwargs: Any) -> Any:
-    """The server's configured scorer, in a worker whose CPU priority it first lowers.
-
-    Runs in the scoring workers only (the server names it as their scorer); the real scorer and
-    the ``nice`` increment come from the environment the server set before starting them.
-    """
-    global _niced
-    if _niced is None:
-        nice, _, spec = os.environ[_SCORER_ENV].partition("|")
-        try:
-            os.nice(int(nice))
-        except OSError:  # not permitted here: score at the same priority
-            pass
-        _niced = _load_scorer(spec)
-    return _niced(response, gold, **kwargs)
-
-
 class ScoringBackend:
-    """The server's only path to scoring: ``(response, gold, group)`` in, a future ``ItemScore`` out.
+    """The server's only path to scoring, in two steps over the one scoring path.
 
-    Every item has a hard timeout measured inside the worker (an item that overruns it is
-    abandoned with ``timed_out=True`` and zero rewards). This is a thin adapter over
-    :class:`rlsp_env.integrations.scoring.ScoringPool`; re-pointing the server at another pool
-    means changing this class only.
+    1. :meth:`submit` verifies one ``(response, gold)`` pair in the env's
+       :class:`rlsp_verifiers.VerifierPool` (a hard per-item timeout measured inside the worker;
+       an overrun gives ``reason="timeout"``, a worker that died ``reason="worker_died"``). The
+       pool's ``map`` is called with one pair from one thread per busy worker, so items run side
+       by side and the :class:`FairScheduler` decides which item starts next.
+    2. :meth:`score` turns one request's verdicts into every channel with
+       :func:`rlsp_env.scoring.score_batch` (``verdicts=``): the same channels ``env.step``
+       gives; its ``groups`` are the request's ``diversity`` groups.
 
     Args:
-        weights: the full ``{channel: weight}`` dict.
-        processes: worker processes.
-        timeout_s: the per-item limit.
-        scorer: ``module:function`` with the signature of ``rlsp_env.rewards.score``.
-        pool: an open pool to use instead (the caller closes it).
+        spec: the :class:`rlsp_env.spec.RewardSpec` (an env's, see
+            :func:`rlsp_env.integrations.scoring.env_reward_spec`).
+        processes: verifier worker processes.
+        pool: an open :class:`rlsp_verifiers.VerifierPool` matching the spec to use instead (the
+            caller closes it).
         nice: lower the workers' CPU priority by this ``nice`` increment (0: unchanged).
     """
 
-    def __init__(
-        self,
-        weights: Mapping[str, float],
-        *,
-        processes: int,
-        timeout_s: float,
-        scorer: str,
-        pool: Any = None,
-        nice: int = 0,
-    ) -> None:
-        from rlsp_env.integrations.scoring import ScoringPool
+    def __init__(self, spec: Any, *, processes: int, pool: Any = None, nice: int = 0) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
+        from rlsp_env.scoring import make_pool
+
+        self.spec = spec
         self.own = pool is None
-        self.processes = processes if pool is None else int(getattr(pool, "workers", processes))
-        if pool is None and nice:
-            # the workers (spawned, so they inherit the environment) load the real scorer
-            # through niced_scorer, which first lowers their priority
-            _load_scorer(scorer)  # fail here, with a clear message, if it cannot be imported
-            os.environ[_SCORER_ENV] = f"{int(nice)}|{scorer}"
-            scorer = f"{__name__}:niced_scorer"
-        self.pool = (
-            ScoringPool(weights, workers=processes, timeout_s=timeout_s, scorer=scorer)
-            if pool is None
-            else pool
-        )
+        self.verifiers = make_pool(spec, processes, nice=nice) if pool is None else pool
+        self.processes = int(self.verifiers.n)
+        self._threads = ThreadPoolExecutor(self.processes, thread_name_prefix="rlsp-verify")
+        self._warm_up()
 
-    def submit(self, response: str, gold: str, group: Sequence[str] = ()) -> Future:
-        """Starts one item; the future's result is an ``ItemScore`` (never an exception)."""
-        return (
-            self.pool.submit(response, gold, group) if group else self.pool.submit(response, gold)
+    def _warm_up(self) -> None:
+        """Starts every worker (one item each, side by side) and this process's scoring code,
+        so the first requests never wait for imports."""
+        pair = ("\\boxed{1}", "1")
+        verdicts = [f.result() for f in [self.submit(*pair) for _ in range(self.processes)]]
+        self.score([pair], verdicts[:1])
+
+    def _verify(self, response: str, gold: str) -> Any:
+        try:
+            return self.verifiers.map([(response, gold)])[0]
+        except Exception as e:  # a closed or broken pool: this item fails, the server goes on
+            log.warning("verifier pool refused an item: %s: %s", type(e).__name__, e)
+            return self.failed()
+
+    def submit(self, response: str, gold: str) -> Future:
+        """Starts verifying one pair; the future's result is a ``Verdict`` (never an exception)."""
+        return self._threads.submit(self._verify, response, gold)
+
+    def score(
+        self, pairs: Sequence[tuple[str, str]], verdicts: Sequence[Any], groups: Any = None
+    ) -> list[Any]:
+        """Every channel of one request's items (``ItemScore``), from their verdicts."""
+        from rlsp_env.integrations.scoring import item_from_result
+        from rlsp_env.scoring import score_batch
+
+        results = score_batch(
+            [r for r, _ in pairs], [g for _, g in pairs], groups, self.spec, verdicts=verdicts
         )
+        return [item_from_result(r) for r in results]
 
     def ready(self) -> int:
-        """Workers able to start an item now (fewer while a killed one is being replaced)."""
-        alive = getattr(self.pool, "alive", None)
-        return alive() if alive is not None else self.processes
+        """Workers able to take an item (fewer while a killed one is being replaced)."""
+        return self.verifiers.alive()
 
     @staticmethod
-    def worker_died(item: Any) -> bool:
+    def worker_died(verdict: Any) -> bool:
         """The item was lost with its worker for a reason other than its own timeout."""
-        return bool(item.timed_out) and item.verdict.get("reason") == "worker_died"
+        return verdict.reason == "worker_died"
 
     @staticmethod
-    def failed(reason: str) -> Any:
-        """The result of an item that could not be scored (every channel 0, the reason given)."""
-        from rlsp_env.integrations.scoring import timeout_result
+    def failed() -> Any:
+        """The verdict of an item that could not be verified (``reason="internal_error"``)."""
+        from rlsp_verifiers import Verdict
 
-        return timeout_result(reason)
+        return Verdict(False, None, "internal_error", "input")
 
     def close(self) -> None:
-        """Stops the workers (only a pool this backend created)."""
+        """Stops the verifier threads and workers (the workers only of a pool it created)."""
+        self._threads.shutdown(wait=True)
         if self.own:
-            self.pool.close()
+            self.verifiers.close()
 
 
 class _Job:
@@ -809,7 +810,7 @@ class _Job:
         "items", "pending", "results", "started", "in_flight", "remaining", "done", "retried"
     )  # fmt: skip
 
-    def __init__(self, items: list[tuple[str, str, tuple[str, ...]]], done: asyncio.Future) -> None:
+    def __init__(self, items: list[tuple[str, str]], done: asyncio.Future) -> None:
         self.items = items
         self.pending = collections.deque(range(len(items)))
         self.results: list[Any] = [None] * len(items)
@@ -821,7 +822,8 @@ class _Job:
 
 
 class FairScheduler:
-    """Hands the items of many requests to a :class:`ScoringBackend`, fairly and boundedly.
+    """Hands the items of many requests to a :class:`ScoringBackend`'s verifier, fairly and
+    boundedly.
 
     Policy:
 
@@ -851,8 +853,9 @@ class FairScheduler:
         self.retries = 0
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def submit(self, items: list[tuple[str, str, tuple[str, ...]]]) -> _Job:
-        """Queues one request's items; ``await job.done`` gives their results in order."""
+    def submit(self, items: list[tuple[str, str]]) -> _Job:
+        """Queues one request's ``(response, gold)`` items; ``await job.done`` gives their
+        verdicts in order."""
         self.loop = asyncio.get_running_loop()
         if self.queued + len(items) > self.max_queued:
             workers = max(1, self.backend.processes)
@@ -911,7 +914,7 @@ class FairScheduler:
             except Exception as e:  # the backend is closed or broken: fail the item, not the loop
                 log.warning("scoring backend refused an item: %s: %s", type(e).__name__, e)
                 fut = Future()
-                fut.set_result(self.backend.failed("error: scoring unavailable"))
+                fut.set_result(self.backend.failed())
             loop = self.loop
             assert loop is not None
             fut.add_done_callback(
@@ -926,8 +929,8 @@ class FairScheduler:
         self.item_s = 0.9 * self.item_s + 0.1 * (time.perf_counter() - t0)
         try:
             item = fut.result()
-        except BaseException as e:  # the backend's futures carry results; this is a backstop
-            item = self.backend.failed(f"error: {type(e).__name__}")
+        except BaseException:  # the backend's futures carry results; this is a backstop
+            item = self.backend.failed()
         if job.done.done():  # cancelled: its client is gone
             self.pump()
             return
@@ -1153,14 +1156,41 @@ async def _read_json(request: Any, limit: int) -> Any:
 # The application
 
 
+def server_spec(config: ServerConfig) -> Any:
+    """The :class:`rlsp_env.spec.RewardSpec` the server scores with: ``config.reward_spec`` when
+    given, else the env's own spec (as ``gym.make(env_id)`` holds it: its answer policy, length
+    scale, ...) with ``config.weights`` and ``config.timeout_s``.
+
+    Raises:
+        ValueError: an unregistered env id, invalid weights or spec, or both weights and a spec.
+
+    Example:
+        >>> spec = server_spec(ServerConfig(env_id="rlsp/Arithmetic-v0", weights="correctness"))
+        >>> spec.answer_policy, spec.weights["correctness"], spec.timeout_s
+        ('literal', 1.0, 5.0)
+    """
+    from rlsp_env.integrations.scoring import env_reward_spec
+    from rlsp_env.spec import RewardSpec
+
+    if config.reward_spec is not None:
+        if config.weights is not None:
+            raise ValueError("give the weights or a whole reward spec, not both")
+        env_reward_spec(config.env_id)  # the id must be registered all the same
+        return RewardSpec.from_dict(config.reward_spec)
+    kwargs: dict[str, Any] = {"verifier_timeout_s": config.timeout_s}
+    if config.weights is not None:
+        kwargs["reward_weights"] = config.weights
+    return env_reward_spec(config.env_id, **kwargs)
+
+
 def create_app(config: ServerConfig, pool: Any = None) -> Any:
     """Builds the FastAPI application.
 
     Args:
         config: the server settings.
-        pool: an open scoring pool to use (the caller closes it); ``None`` creates one on start-up
-            (``workers + express_workers`` processes) and closes it on shutdown, after the
-            requests in flight have finished.
+        pool: an open :class:`rlsp_verifiers.VerifierPool` matching the spec to use (the caller
+            closes it); ``None`` creates one on start-up (``workers + express_workers``
+            processes) and closes it on shutdown, after the requests in flight have finished.
 
     Returns:
         A ``fastapi.FastAPI`` instance (serve it with uvicorn; :func:`main` adds the header and
@@ -1171,11 +1201,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
 
-    from rlsp_env.integrations.scoring import env_default_weights, resolve_weights
-
-    env_weights = env_default_weights(config.env_id)  # also checks that the id is registered
-    weights = config.weights if config.weights is not None else env_weights
-    resolved = resolve_weights(weights)
+    spec = server_spec(config)
+    resolved = dict(spec.weights)
     diversity_weighted = resolved.get("diversity", 0.0) != 0.0
     metrics = Metrics()
     state: dict[str, Any] = {"backend": None, "scheduler": None}
@@ -1184,10 +1211,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     async def lifespan(app: Any):  # noqa: ANN202
         backend = await asyncio.to_thread(
             ScoringBackend,
-            resolved,
+            spec,
             processes=config.workers + config.express_workers,
-            timeout_s=config.timeout_s,
-            scorer=config.scorer,
             pool=pool,
             nice=config.worker_nice,
         )
@@ -1214,7 +1239,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         ticker = asyncio.create_task(tick())
         print(
             f"[rlsp serve] ready: env={config.env_id} workers={config.workers}"
-            f"+{config.express_workers} express timeout_s={config.timeout_s} weights={resolved}",
+            f"+{config.express_workers} express timeout_s={spec.timeout_s} "
+            f"answer_policy={spec.answer_policy} weights={resolved}",
             file=sys.stderr,
             flush=True,
         )
@@ -1233,7 +1259,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     app.add_middleware(_Observe, metrics=metrics)
 
     async def _score(
-        request: Any, pairs: list[tuple[str, str]], groups: list[list[int]] | None = None
+        request: Any, pairs: list[tuple[str, str]], keys: list[Any] | None = None
     ) -> tuple[list[Any], list[str]]:
         if len(pairs) > config.max_items:
             raise BadRequest(
@@ -1244,17 +1270,17 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
                 f"{len(pairs)} items exceed the queue of {config.max_queued_items} items", 413
             )
         scheduler: FairScheduler = state["scheduler"]
-        send_groups = diversity_weighted and groups is not None
-        items = [
-            (r, g, tuple(pairs[j][0] for j in groups[i]) if send_groups and groups[i] else ())
-            for i, (r, g) in enumerate(pairs)
-        ]
-        job = scheduler.submit(items)
+        backend: ScoringBackend = state["backend"]
+        job = scheduler.submit(list(pairs))
+        grouped = keys is not None and len(set(keys)) < len(keys)
         log_only = None
-        if groups is not None and not diversity_weighted and any(groups):
+        if grouped and not diversity_weighted:
+            # a log-only channel: computed beside the verification, within its own budget
+            assert keys is not None
+            members = _members(keys)
             log_only = asyncio.ensure_future(
                 asyncio.to_thread(
-                    _log_only_diversity, [r for r, _ in pairs], groups, config.diversity_budget_s
+                    _log_only_diversity, [r for r, _ in pairs], members, config.diversity_budget_s
                 )
             )
         try:
@@ -1266,8 +1292,12 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
                     raise _ClientGone("scoring")
         except BaseException:
             scheduler.cancel(job)
+            if log_only is not None:
+                log_only.cancel()
             raise
-        results = list(job.done.result())
+        verdicts = list(job.done.result())
+        groups = keys if grouped and diversity_weighted else None
+        results = await asyncio.to_thread(backend.score, pairs, verdicts, groups)
         skipped: list[str] = []
         if log_only is not None:
             values = await log_only
@@ -1319,7 +1349,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_score(body)
-            items, skipped = await _score(request, pairs, score_groups(body))
+            items, skipped = await _score(request, pairs, score_group_ids(body))
         except (BadRequest, Overloaded) as e:
             return _error(e)
         out = {
@@ -1344,7 +1374,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
             "workers_alive": backend.ready() if backend is not None else 0,
             "items_queued": scheduler.queued if scheduler is not None else 0,
             "items_in_flight": scheduler.in_flight if scheduler is not None else 0,
-            "timeout_s": config.timeout_s,
+            "timeout_s": spec.timeout_s,
+            "reward_spec": spec.to_dict(),
             "max_body_bytes": config.max_body_bytes,
             "uptime_s": round(time.time() - metrics.started, 3),
         }
@@ -1381,6 +1412,18 @@ def _parse_weights(text: str | None) -> str | dict[str, float] | None:
     return text
 
 
+def _parse_spec(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--reward-spec is not valid JSON: {e.msg}") from None
+    if not isinstance(value, dict):
+        raise ValueError("--reward-spec must be a JSON object (RewardSpec.to_dict())")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``rlsp serve`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -1394,6 +1437,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  rlsp serve --env rlsp/Arithmetic-v0 --port 8000\n"
             "  rlsp serve --env rlsp/MATH500-v0 --port 8000 --workers 4 --timeout-s 10\n"
             "  rlsp serve --env rlsp/MATH500-v0 --weights correctness\n"
+            '  rlsp serve --reward-spec \'{"weights": "rlsp", "length_scale": 500}\'\n'
             '  rlsp serve --env rlsp/MATH500-v0 --weights \'{"correctness": 1, "format": 0.1}\'\n'
             "\n"
             "  # slow or hostile clients: tighter HTTP deadlines, a smaller queue\n"
@@ -1417,7 +1461,17 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the environment's own",
     )
     parser.add_argument(
-        "--workers", type=int, default=d.workers, help=f"scoring processes (default {d.workers})"
+        "--reward-spec",
+        default=None,
+        help="a whole reward spec as JSON (RewardSpec.to_dict(): weights, length_scale, "
+        "exploration_cap, tokenizer, verifier_mode, answer_policy, timeout_s) instead of the "
+        "env's spec; not with --weights or --timeout-s",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=d.workers,
+        help=f"verifier processes (default {d.workers})",
     )
     parser.add_argument(
         "--express-workers",
@@ -1429,7 +1483,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout-s",
         type=float,
-        default=d.timeout_s,
+        default=None,
         help=f"per-item scoring limit in seconds, measured inside the worker (default {d.timeout_s})",
     )
     parser.add_argument(
@@ -1489,12 +1543,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep trailing end-of-text markers (<|im_end|>, </s>, ...) in responses",
     )
     parser.add_argument(
-        "--scorer",
-        default=d.scorer,
-        help="advanced: module:function with the signature of rlsp_env.rewards.score "
-        f"(default {d.scorer})",
-    )
-    parser.add_argument(
         "--graceful-timeout-s",
         type=float,
         default=d.graceful_timeout_s,
@@ -1517,7 +1565,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--worker-nice must be in 0..19")
     if args.max_queued_items < 1:
         parser.error("--max-queued-items must be positive")
-    if not (args.timeout_s > 0 and math.isfinite(args.timeout_s)):
+    if args.reward_spec is not None and (args.weights is not None or args.timeout_s is not None):
+        parser.error(
+            "--reward-spec carries its own weights and timeout_s: not with --weights or --timeout-s"
+        )
+    timeout_s = ServerConfig.timeout_s if args.timeout_s is None else args.timeout_s
+    if not (timeout_s > 0 and math.isfinite(timeout_s)):
         parser.error("--timeout-s must be a positive number")
     if args.max_body_bytes < 1 or args.max_items < 1:
         parser.error("--max-body-bytes and --max-items must be positive")
@@ -1530,7 +1583,8 @@ def main(argv: list[str] | None = None) -> int:
             weights=weights,
             workers=args.workers,
             express_workers=args.express_workers,
-            timeout_s=args.timeout_s,
+            reward_spec=_parse_spec(args.reward_spec),
+            timeout_s=timeout_s,
             max_body_bytes=args.max_body_bytes,
             max_items=args.max_items,
             max_queued_items=args.max_queued_items,
@@ -1543,7 +1597,6 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             strip_eos=not args.no_strip_eos,
             graceful_timeout_s=args.graceful_timeout_s,
-            scorer=args.scorer,
         )
         app = create_app(config)
     except (ValueError, ImportError) as e:

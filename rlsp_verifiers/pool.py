@@ -5,6 +5,11 @@ its pipes: no ``multiprocessing`` re-import of ``__main__``, no ``signal.alarm``
 any thread. An item's clock starts when the worker acknowledges it; a worker that overruns
 ``timeout_s`` (plus a small grace) is killed and replaced, its item gets ``reason="timeout"``, and
 the other items are unaffected. Results come back in input order.
+
+:meth:`VerifierPool.map` may be called from several threads at once: each call takes the idle
+workers it needs (at least one, waiting for one when all are busy) and returns them when done, so
+concurrent one-item calls run side by side (the reward server hands items over one at a time
+this way). ``nice`` lowers the workers' CPU priority (``os.nice`` in each worker at start-up).
 """
 
 from __future__ import annotations
@@ -33,14 +38,19 @@ GRACE_S = 0.5
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, nice: int = 0) -> None:
         env = dict(os.environ)
         env.setdefault("PYTHONHASHSEED", "0")
         # the worker imports this package: make it importable even when it is not installed
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rlsp_verifiers._worker"],
+            [
+                sys.executable,
+                "-m",
+                "rlsp_verifiers._worker",
+                *(["--nice", str(nice)] if nice else []),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -121,6 +131,8 @@ class VerifierPool:
         timeout_s: per-item budget in seconds; starts inside the worker.
         mode: ``"strict"`` or ``"eval"`` (see :func:`rlsp_verifiers.verify`).
         answer_policy: ``"closed_form"`` or ``"literal"`` (see :func:`rlsp_verifiers.verify`).
+        nice: a ``nice`` increment (0..19) each worker applies to itself at start-up, so that
+            verification on busy cores never slows the calling process (0: unchanged).
 
     Example:
         >>> with VerifierPool(workers=1, timeout_s=5) as pool:
@@ -134,6 +146,7 @@ class VerifierPool:
         timeout_s: float = 5.0,
         mode: str = "strict",
         answer_policy: str = "closed_form",
+        nice: int = 0,
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -147,12 +160,17 @@ class VerifierPool:
             raise ValueError(f"workers must be a positive int, got {workers!r}")
         if not (isinstance(timeout_s, (int, float)) and timeout_s > 0):
             raise ValueError(f"timeout_s must be a positive number, got {timeout_s!r}")
+        if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
+            raise ValueError(f"nice must be an int in 0..19, got {nice!r}")
         self.n = workers
         self.timeout_s = float(timeout_s)
         self.mode = mode
         self.answer_policy = answer_policy
-        self._workers: list[_Worker] = [_Worker() for _ in range(workers)]
-        self._lock = threading.Lock()
+        self.nice = nice
+        self._workers: list[_Worker] = [_Worker(nice) for _ in range(workers)]
+        self._lock = threading.Lock()  # guards _busy and restarts
+        self._idle = threading.Condition(self._lock)
+        self._busy: set[int] = set()
         self._closed = False
         self._finalizer = weakref.finalize(self, _shutdown, self._workers)
         #: how many workers were killed and replaced (timeouts, crashes) so far
@@ -167,13 +185,59 @@ class VerifierPool:
 
     def close(self) -> None:
         """Stops every worker process (idempotent)."""
-        self._closed = True
+        with self._lock:
+            self._closed = True
+            self._idle.notify_all()
         self._finalizer()
+
+    def alive(self) -> int:
+        """How many worker processes are running now (0 once closed); an idle worker found dead
+        (killed from outside) is replaced first, as its next item would replace it."""
+        if self._closed:
+            return 0
+        self._heal()
+        return sum(w.proc.poll() is None for w in list(self._workers))
+
+    def _heal(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            dead = [
+                k
+                for k in range(self.n)
+                if k not in self._busy and self._workers[k].proc.poll() is not None
+            ]
+            self._busy.update(dead)
+        for k in dead:
+            try:
+                self._replace(k)
+            finally:
+                self._checkin([k])
 
     def _replace(self, k: int) -> None:
         self._workers[k].kill()
-        self._workers[k] = _Worker()
-        self.restarts += 1
+        self._workers[k] = _Worker(self.nice)
+        with self._lock:
+            self.restarts += 1
+
+    def _checkout(self, want: int) -> list[int]:
+        """Takes up to ``want`` idle workers (ready ones first), waiting while none is idle."""
+        with self._idle:
+            while True:
+                if self._closed:
+                    raise RuntimeError("VerifierPool is closed")
+                free = [k for k in range(self.n) if k not in self._busy]
+                if free:
+                    free.sort(key=lambda k: not self._workers[k].ready)
+                    taken = free[:want]
+                    self._busy.update(taken)
+                    return taken
+                self._idle.wait()
+
+    def _checkin(self, ks: list[int]) -> None:
+        with self._idle:
+            self._busy.difference_update(ks)
+            self._idle.notify_all()
 
     def map(
         self,
@@ -220,8 +284,13 @@ class VerifierPool:
                     progress(1)
             else:
                 todo.append(i)
-        with self._lock:
-            self._run(pairs, results, todo, progress, (mode, policy, timeout))
+        if todo:
+            self._heal()
+            ks = self._checkout(len(todo))
+            try:
+                self._run(pairs, results, todo, progress, (mode, policy, timeout), ks)
+            finally:
+                self._checkin(ks)
         return [
             r if r is not None else Verdict(False, None, "internal_error", "input") for r in results
         ]
@@ -233,6 +302,7 @@ class VerifierPool:
         todo: deque[int],
         progress: Any,
         settings: tuple[str, str, float],
+        ks: list[int],
     ) -> None:
         mode, policy, timeout_s = settings
         pending = len(todo)
@@ -241,7 +311,8 @@ class VerifierPool:
             while pending:
                 now = time.monotonic()
                 # hand out work, enforce deadlines
-                for k, w in enumerate(self._workers):
+                for k in ks:
+                    w = self._workers[k]
                     if w.item is not None:
                         start = w.acked_at
                         if start is not None and now - start > timeout_s + GRACE_S:
@@ -261,7 +332,8 @@ class VerifierPool:
                             continue
                     elif not w.ready and now - w.started > STARTUP_TIMEOUT_S:
                         raise RuntimeError("a verifier worker failed to start")
-                for w in self._workers:
+                for k in ks:
+                    w = self._workers[k]
                     if w.ready and w.item is None and todo:
                         i = todo.popleft()
                         r, g = pairs[i]
@@ -273,11 +345,13 @@ class VerifierPool:
                     break
                 # wait for messages until the nearest deadline
                 waits = [1.0]
-                for w in self._workers:
+                for k in ks:
+                    w = self._workers[k]
                     if w.item is not None and w.acked_at is not None:
                         waits.append(w.acked_at + timeout_s + GRACE_S - now)
                 sel_map = {}
-                for k, w in enumerate(self._workers):
+                for k in ks:
+                    w = self._workers[k]
                     assert w.proc.stdout is not None
                     fd = w.proc.stdout.fileno()
                     sel.register(fd, selectors.EVENT_READ, k)

@@ -6,7 +6,8 @@ the env's :class:`~rlsp_env.spec.RewardSpec`, so the integrations give the chann
 gives. :class:`ScoringPool` queues items from any number of threads (or an asyncio server, through
 :meth:`ScoringPool.submit`) and scores whatever is queued as one batch in a
 :class:`rlsp_verifiers.VerifierPool`: the hard per-item timeout is the verifier pool's (it starts
-inside the worker; a worker that overruns is killed and replaced).
+inside the worker; a worker that overruns is killed and replaced). The HTTP reward server does not
+use it: it schedules items one at a time across requests (:class:`rlsp_env.server.ScoringBackend`).
 
 Example:
     >>> spec = env_reward_spec("rlsp/Arithmetic-v0", reward_weights="correctness")
@@ -255,9 +256,7 @@ class ScoringPool:
 
     def alive(self) -> int:
         """How many verifier worker processes are running now (0 once closed)."""
-        if self._closed:
-            return 0
-        return sum(w.proc.poll() is None for w in list(self._verifiers._workers))
+        return 0 if self._closed else self._verifiers.alive()
 
     def _run(self) -> None:
         from rlsp_env.scoring import score_batch

@@ -1,10 +1,10 @@
 """Helpers shared by the integration tests (not collected: the name does not start with test_).
 
-``slow_scorer`` has the signature of ``rlsp_env.rewards.score``: it sleeps, raises or kills its
-process on marker words, and otherwise delegates to the real ``rlsp_env.rewards.score``. Only the
-server tests' ``--scorer`` still name it; ``ScoringPool`` no longer takes custom scorers (every
-door scores with ``rlsp_env.scoring.score_batch``), and its own tests drive timeouts and crashes
-with the verifier worker's hooks (``RLSP_VERIFIERS_TEST_HOOKS=1``).
+Slow, hung and crashing items are the verifier worker's own test hooks (active only with
+``RLSP_VERIFIERS_TEST_HOOKS=1`` in the worker's environment; ``running_server(..., hooks=True)``
+sets it): a response starting with ``__rlsp_test_sleep__:N`` holds its worker for N seconds
+without any deadline check, ``__rlsp_test_exit__`` kills the worker. Every door scores with
+``rlsp_env.scoring.score_batch``; there are no custom scorers to inject.
 """
 
 from __future__ import annotations
@@ -18,28 +18,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
 
 import httpx
 
 
-def slow_scorer(
-    response: str, gold: str, *, weights: Any = None, timeout_s: float = 5.0, **kwargs: Any
-) -> Any:
-    if "SLEEP_FOREVER" in response:
-        time.sleep(3600)
-    if "RAISE" in response:
-        raise ValueError("scorer failure on purpose")
-    if "CRASH" in response:
-        os._exit(3)
-    if "CONST" in response:
-        return SimpleNamespace(
-            reward=0.5, rewards={"correctness": 1.0}, verdict={"correct": True, "reason": "equal"}
-        )
-    from rlsp_env import rewards
-
-    return rewards.score(response, gold, weights=weights, timeout_s=timeout_s, **kwargs)
+def sleep_for(s: float, rest: str = "") -> str:
+    """A response that holds its verifier worker for ``s`` seconds, then is verified as usual."""
+    return f"__rlsp_test_sleep__:{s} {rest}"
 
 
 def free_port() -> int:
@@ -60,13 +45,18 @@ class Server:
 
 
 @contextmanager
-def running_server(*args: str, startup_s: float = 120.0) -> Iterator[Server]:
-    """Starts ``rlsp serve`` in a subprocess on a free loopback port; always stops it."""
+def running_server(*args: str, startup_s: float = 120.0, hooks: bool = False) -> Iterator[Server]:
+    """Starts ``rlsp serve`` in a subprocess on a free loopback port; always stops it.
+
+    ``hooks=True`` turns the verifier workers' test hooks on (see the module docstring).
+    """
     port = free_port()
     cmd = [sys.executable, "-m", "rlsp_env.server", "--host", "127.0.0.1", "--port", str(port)]
     env = dict(os.environ)
     here = os.path.dirname(os.path.abspath(__file__))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+    if hooks:
+        env["RLSP_VERIFIERS_TEST_HOOKS"] = "1"
     fd, log_path = tempfile.mkstemp(prefix=f"rlsp-serve-{port}-", suffix=".log")
     with os.fdopen(fd, "w") as log:
         proc = subprocess.Popen([*cmd, *args], stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -1,7 +1,8 @@
 """The reward server over real HTTP: a real ``rlsp serve`` subprocess on a free loopback port.
 
-Bad input, poisoned responses, metrics and graceful shutdown; the OpenRLHF contract against the
-real scoring (compared item by item with a direct ``rlsp_env.rewards.score`` call).
+Bad input, poisoned responses (the verifier worker's test hooks: a hung item, held past its
+timeout), metrics and graceful shutdown; the OpenRLHF contract against the real scoring
+(compared item by item with a direct ``rlsp_env.scoring.score_batch`` call with the server's spec).
 """
 
 from __future__ import annotations
@@ -13,30 +14,31 @@ import time
 
 import httpx
 import pytest
-from integrations_helpers import running_server
+from integrations_helpers import running_server, sleep_for
 
-from rlsp_env import rewards
+from rlsp_env.scoring import score_batch
+from rlsp_env.server import ServerConfig, server_spec
 
 pytestmark = pytest.mark.timeout(300)
 
 ENV = "rlsp/Arithmetic-v0"
 WEIGHTS = json.dumps({"correctness": 1.0, "format": 0.0})
-HELPER = "integrations_helpers:slow_scorer"
+HUNG = sleep_for(3600)  # holds its worker until the pool kills it at the per-item timeout
 
 
 @pytest.fixture(scope="module")
 def helper_server():
-    """A server whose scorer hangs on SLEEP_FOREVER (otherwise the real rewards.score)."""
+    """A server whose verifier workers hang on HUNG (the test hooks are on)."""
     with running_server(
         "--env", ENV, "--workers", "2", "--timeout-s", "1.5", "--max-body-bytes", "65536",
-        "--max-items", "100", "--scorer", HELPER, "--weights", WEIGHTS,
+        "--max-items", "100", "--weights", WEIGHTS, hooks=True,
     ) as server:  # fmt: skip
         yield server
 
 
 @pytest.fixture(scope="module")
 def real_server():
-    """A server with the default scorer (rlsp_env.rewards.score) and the 'rlsp' preset."""
+    """A server with the env's spec and the 'rlsp' preset."""
     with running_server("--env", ENV, "--workers", "2", "--weights", "rlsp") as server:
         yield server
 
@@ -99,7 +101,7 @@ def test_a_poisoned_response_never_delays_or_fails_the_others(helper_server):
     with httpx.Client(timeout=60) as client:
         before = client.get(url + "/metrics").text
         # one hung item in the middle of a batch of real ones
-        queries = ["so \\boxed{4}", "SLEEP_FOREVER", "\\boxed{7}", "the answer is \\boxed{9}"]
+        queries = ["so \\boxed{4}", HUNG, "\\boxed{7}", "the answer is \\boxed{9}"]
         labels = ["4", "4", "8", "9"]
         t0 = time.monotonic()
         r = client.post(url + "/get_reward", json={"query": queries, "labels": labels})
@@ -128,7 +130,7 @@ def test_a_poisoned_response_never_delays_or_fails_the_others(helper_server):
         hung = threading.Thread(
             target=client.post,
             args=(url + "/v1/score",),
-            kwargs={"json": {"items": [{"response": "SLEEP_FOREVER", "gold": "1"}]}},
+            kwargs={"json": {"items": [{"response": HUNG, "gold": "1"}]}},
         )
         hung.start()
         time.sleep(0.2)
@@ -168,9 +170,10 @@ def test_openrlhf_contract_matches_direct_scoring(real_server):
         assert r2.status_code == 200, r2.text
         metrics = client.get(real_server.url + "/metrics").text
     assert set(out) == {"rewards", "scores", "extra_logs"}
-    preset = rewards.PRESETS["rlsp"]
+    spec = server_spec(ServerConfig(env_id=ENV, weights="rlsp"))
+    assert spec.answer_policy == "literal"  # the env's own spec, not a default one
     for i, (resp, gold) in enumerate(zip(responses, labels)):
-        direct = rewards.score(resp, gold, weights=preset)
+        direct = score_batch([resp], [gold], None, spec, inline=True)[0]
         assert out["rewards"][i] == pytest.approx(direct.reward), i
         assert out["scores"][i] == (1.0 if direct.verdict.correct else 0.0)
         for channel, value in direct.rewards.items():
@@ -194,21 +197,20 @@ def test_v1_score_groups_feed_the_diversity_channel(real_server):
     r = httpx.post(real_server.url + "/v1/score", json={"items": items}, timeout=60)
     assert r.status_code == 200, r.text
     got = [it["rewards"]["diversity"] for it in r.json()["results"]]
-    direct = rewards.score_many(
-        responses, ["42"] * 4, weights="rlsp", group_ids=["p", "p", "p", "solo"], workers=0
-    )
+    spec = server_spec(ServerConfig(env_id=ENV, weights="rlsp"))
+    direct = score_batch(responses, ["42"] * 4, ["p", "p", "p", "solo"], spec, inline=True)
     assert got == pytest.approx([d.rewards["diversity"] for d in direct])
     assert got[3] == 0.0 and got[2] > got[0] > 0.0
 
 
 def test_sigterm_finishes_the_request_in_flight():
     with running_server(
-        "--env", ENV, "--workers", "1", "--timeout-s", "3", "--scorer", HELPER, "--weights", WEIGHTS
+        "--env", ENV, "--workers", "1", "--timeout-s", "3", "--weights", WEIGHTS, hooks=True
     ) as server:  # fmt: skip
         result: dict[str, object] = {}
 
         def slow_request() -> None:
-            body = {"query": ["SLEEP_FOREVER", "\\boxed{3}"], "labels": ["3", "3"]}
+            body = {"query": [HUNG, "\\boxed{3}"], "labels": ["3", "3"]}
             r = httpx.post(server.url + "/get_reward", json=body, timeout=60)
             result["status"], result["body"] = r.status_code, r.json()
 

@@ -7,18 +7,23 @@ unclosed boxes, several boxes, unevaluated sums, padding, behaviour phrases, Uni
 - the vector env (``MathVectorEnv``, batches of 50, its own verifier pool),
 - TRL's reward functions (one :class:`ChannelReward` per channel),
 - verl's ``compute_score`` (one call per pair, the spec passed as a dict),
-- :func:`rlsp_env.scoring.score_batch` (what the HTTP server calls),
+- :func:`rlsp_env.scoring.score_batch` (the reference),
+- the HTTP server (a real ``rlsp serve --reward-spec ...`` on 127.0.0.1: ``/v1/score`` and
+  OpenRLHF's ``/get_reward``, over the first 200 pairs),
 
 all with one non-default :class:`RewardSpec`; every channel must be equal to the last bit. The
 group channel (``diversity``) is checked the same way on groups of 4: the vector env's
-``group_size``, TRL's ``problem_id`` and ``score_batch``'s ``groups``.
+``group_size``, TRL's ``problem_id``, ``score_batch``'s ``groups`` and the server's ``group``.
 """
 
 from __future__ import annotations
 
+import json
 import random
 
+import httpx
 import pytest
+from integrations_helpers import running_server
 
 import rlsp_env
 from rlsp_env import rewards
@@ -151,3 +156,48 @@ def test_the_group_channel_is_identical_through_every_group_door(pairs):
     funcs, _ = make_reward_funcs(spec=SPEC, channels=["diversity"])
     got = funcs[0](completions=texts, gold=[p.answer for p in probs], problem_id=groups)
     assert got == ref
+
+
+@pytest.fixture(scope="module")
+def server():
+    spec = json.dumps(SPEC.to_dict())
+    with running_server("--env", "rlsp/Arithmetic-v0", "--reward-spec", spec) as srv:
+        yield srv
+
+
+@pytest.mark.timeout(600)
+def test_the_server_door_gives_identical_channels(pairs, server):
+    n = 200
+    texts, probs = pairs[0][:n], pairs[1][:n]
+    ref = [_channels(r.rewards) for r in score_batch(texts, probs, None, SPEC)]
+    assert httpx.get(server.url + "/healthz").json()["reward_spec"] == SPEC.to_dict()
+    with httpx.Client(timeout=300) as client:
+        items = [{"response": t, "gold": p.answer} for t, p in zip(texts, probs)]
+        r = client.post(server.url + "/v1/score", json={"items": items})
+        assert r.status_code == 200, r.text
+        assert [_channels(it["rewards"]) for it in r.json()["results"]] == ref
+        # OpenRLHF's door: the prompt and the response as one query, the prompt located and cut
+        prompts = [p.problem + "\n\nAnswer:\n" for p in probs]
+        body = {
+            "query": [q + t for q, t in zip(prompts, texts)],
+            "prompts": prompts,
+            "labels": [p.answer for p in probs],
+        }
+        r = client.post(server.url + "/get_reward", json=body)
+        assert r.status_code == 200, r.text
+        logs = r.json()["extra_logs"]
+        assert [{c: logs[c][i] for c in rewards.CHANNELS} for i in range(n)] == ref
+
+
+@pytest.mark.timeout(600)
+def test_the_server_group_door_gives_identical_diversity(pairs, server):
+    texts, probs = pairs
+    k, n = 4, 200
+    probs = [probs[i - i % k] for i in range(n)]
+    texts = texts[:n]
+    groups = [i // k for i in range(n)]
+    ref = [r.rewards["diversity"] for r in score_batch(texts, probs, groups, SPEC)]
+    items = [{"response": t, "gold": p.answer, "group": g} for t, p, g in zip(texts, probs, groups)]
+    r = httpx.post(server.url + "/v1/score", json={"items": items}, timeout=300)
+    assert r.status_code == 200, r.text
+    assert [it["rewards"]["diversity"] for it in r.json()["results"]] == ref

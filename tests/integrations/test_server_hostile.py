@@ -1,9 +1,13 @@
 """The reward server under hostile traffic: a real ``rlsp serve`` on loopback, real sockets.
 
 Fair scheduling beside a slow batch, back-pressure, header/body deadlines (half-sent requests,
-slowloris), aborted clients, a scoring worker killed with SIGKILL, weight-0 channels off the
+slowloris), aborted clients, a verifier worker killed with SIGKILL, weight-0 channels off the
 per-item timeout, and OpenRLHF's real requests (left-truncated prompts, decoder whitespace drift,
 numeric labels) scoring exactly like the untruncated request.
+
+Slow items are the verifier worker's test hook ``__rlsp_test_sleep__:N`` (``sleep_for``): it
+holds a real worker of the server's one ``VerifierPool`` for N seconds, a stand-in for a verifier
+DoS payload that finishes just inside its deadline.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from integrations_helpers import running_server
+from integrations_helpers import running_server, sleep_for
 
 from rlsp_env import rewards
 from rlsp_env.server import BadRequest, ServerConfig, parse_get_reward, strip_prompt
@@ -28,23 +32,6 @@ pytestmark = pytest.mark.timeout(300)
 
 ENV = "rlsp/Arithmetic-v0"
 WEIGHTS = json.dumps({"correctness": 1.0, "format": 0.0})
-SCORER = "test_server_hostile:hostile_scorer"
-
-
-def hostile_scorer(response: str, gold: str, **kwargs: Any) -> Any:
-    """``rlsp_env.rewards.score``, except that ``SLOW <s>`` first holds the worker for s seconds.
-
-    Stands in for a verifier DoS payload that finishes just inside its deadline (the verifier's
-    own cooperative timeout), so the scheduling is tested without killing workers each time.
-    """
-    if response.startswith("SLOW "):
-        time.sleep(float(response.split()[1]))
-    # the group reached the worker (or did not) against the test's expectation: hang, time out
-    if "NO-GROUP-EXPECTED" in response and kwargs.get("group"):
-        time.sleep(3600)
-    if "GROUP-EXPECTED" in response.replace("NO-GROUP-EXPECTED", "") and not kwargs.get("group"):
-        time.sleep(3600)
-    return rewards.score(response, gold, **kwargs)
 
 
 def _metric(text: str, name: str) -> float:
@@ -67,8 +54,8 @@ def test_defaults_drop_half_sent_requests_within_30_s():
 def slow_server():
     with running_server(
         "--env", ENV, "--workers", "2", "--express-workers", "1", "--timeout-s", "5",
-        "--scorer", SCORER, "--weights", WEIGHTS, "--header-timeout-s", "2",
-        "--body-timeout-s", "3", "--keep-alive-s", "2",
+        "--weights", WEIGHTS, "--header-timeout-s", "2", "--body-timeout-s", "3",
+        "--keep-alive-s", "2", hooks=True,
     ) as server:  # fmt: skip
         yield server
 
@@ -76,7 +63,7 @@ def slow_server():
 def test_a_one_item_request_stays_fast_beside_another_clients_slow_batch(slow_server):
     url = slow_server.url
     out: dict[str, Any] = {}
-    slow = {"query": ["SLOW 2.5 so \\boxed{4}"] * 8, "labels": ["4"] * 8}
+    slow = {"query": [sleep_for(2.5, "so \\boxed{4}")] * 8, "labels": ["4"] * 8}
     batch = threading.Thread(target=_post_timed, args=(url + "/get_reward", slow, out, "batch"))
     batch.start()
     time.sleep(0.5)  # the batch holds both shared workers now; 6 of its items wait
@@ -103,11 +90,11 @@ def test_a_one_item_request_stays_fast_beside_another_clients_slow_batch(slow_se
 def test_back_pressure_answers_429_with_retry_after():
     with running_server(
         "--env", ENV, "--workers", "1", "--express-workers", "0", "--timeout-s", "5",
-        "--scorer", SCORER, "--weights", WEIGHTS, "--max-queued-items", "4",
+        "--weights", WEIGHTS, "--max-queued-items", "4", hooks=True,
     ) as server:  # fmt: skip
         url = server.url
         out: dict[str, Any] = {}
-        body = {"query": ["SLOW 1 \\boxed{1}"] * 4, "labels": ["1"] * 4}
+        body = {"query": [sleep_for(1, "\\boxed{1}")] * 4, "labels": ["1"] * 4}
         t = threading.Thread(target=_post_timed, args=(url + "/get_reward", body, out, "first"))
         t.start()
         time.sleep(0.5)  # 1 item running, 3 queued
@@ -222,7 +209,7 @@ def test_aborted_clients_are_counted_as_such_never_as_errors(slow_server):
         s.close()
     # gone while its (slow) items wait: the queued ones are dropped, not scored for nobody
     s = _connect(url)
-    body = json.dumps({"query": ["SLOW 2 \\boxed{1}"] * 6, "labels": ["1"] * 6}).encode()
+    body = json.dumps({"query": [sleep_for(2, "\\boxed{1}")] * 6, "labels": ["1"] * 6}).encode()
     s.sendall(
         b"POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -244,7 +231,7 @@ def test_aborted_clients_are_counted_as_such_never_as_errors(slow_server):
 
 
 def _scoring_workers(pid: int) -> list[int]:
-    """The server's scoring worker processes (spawned multiprocessing children)."""
+    """The server's verifier worker processes (``python -m rlsp_verifiers._worker`` children)."""
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -254,7 +241,7 @@ def _scoring_workers(pid: int) -> list[int]:
             cmd = (d / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid and b"spawn_main" in cmd:
+        if ppid == pid and b"rlsp_verifiers._worker" in cmd:
             found.append(int(d.name))
     return found
 
@@ -262,7 +249,7 @@ def _scoring_workers(pid: int) -> list[int]:
 def test_a_worker_killed_mid_batch_loses_no_item(slow_server):
     url = slow_server.url
     out: dict[str, Any] = {}
-    body = {"query": [f"SLOW 1 \\boxed{{{k}}}" for k in range(6)], "labels": list(range(6))}
+    body = {"query": [sleep_for(1, f"\\boxed{{{k}}}") for k in range(6)], "labels": list(range(6))}
     t = threading.Thread(target=_post_timed, args=(url + "/get_reward", body, out, "batch"))
     t.start()
     time.sleep(0.5)
@@ -280,12 +267,20 @@ def test_a_worker_killed_mid_batch_loses_no_item(slow_server):
     while httpx.get(url + "/healthz").json()["workers_alive"] < 3:
         assert time.monotonic() < deadline, "the killed worker was not replaced"
         time.sleep(0.2)
+    # every worker killed while idle: the next requests are scored all the same
+    for pid in _scoring_workers(slow_server.proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    body = {"query": [f"\\boxed{{{k}}}" for k in range(4)], "labels": list(range(4))}
+    r = httpx.post(url + "/get_reward", json=body, timeout=60)
+    assert r.status_code == 200 and r.json()["scores"] == [1.0] * 4, r.text
+    assert httpx.get(url + "/healthz").json()["workers_alive"] == 3
 
 
-def test_weight_zero_diversity_never_reaches_the_workers(slow_server):
-    # diversity has weight 0 here: the group must not be sent to the workers (the scorer hangs,
-    # and the item times out, if it is), and the server logs the channel's own value itself
-    texts = [f"NO-GROUP-EXPECTED take {k} steps: " + "a b c " * k + "\\boxed{4}" for k in range(6)]
+def test_weight_zero_diversity_is_logged_with_the_channels_own_value(slow_server):
+    # diversity has weight 0 here: the server logs it beside the verification (never inside the
+    # per-item timeout: the workers only ever see (response, gold)), with the channel's value
+    texts = [f"take {k} steps: " + "a b c " * k + "\\boxed{4}" for k in range(6)]
     items = [{"response": t, "gold": "4", "group": "p"} for t in texts]
     r = httpx.post(slow_server.url + "/v1/score", json={"items": items}, timeout=120)
     assert r.status_code == 200, r.text
@@ -297,21 +292,23 @@ def test_weight_zero_diversity_never_reaches_the_workers(slow_server):
     assert results[0]["rewards"]["diversity"] > 0
 
 
-def test_weighted_diversity_is_scored_in_the_workers():
+def test_weighted_diversity_is_scored_by_score_batch_with_the_groups():
     weights = json.dumps({"correctness": 1.0, "diversity": 0.5})
     with running_server(
-        "--env", ENV, "--workers", "1", "--timeout-s", "5", "--scorer", SCORER,
-        "--weights", weights,
+        "--env", ENV, "--workers", "1", "--timeout-s", "5", "--weights", weights,
     ) as server:  # fmt: skip
-        texts = [f"GROUP-EXPECTED {k}: " + "x y z " * k + "\\boxed{4}" for k in range(3)]
-        items = [{"response": t, "gold": "4", "group": 1} for t in texts]
+        texts = [f"{k}: " + "x y z " * k + "\\boxed{4}" for k in range(3)] + ["\\boxed{4}"]
+        items = [{"response": t, "gold": "4", "group": 1} for t in texts[:3]]
+        items.append({"response": texts[3], "gold": "4", "group": "1"})  # another group
         r = httpx.post(server.url + "/v1/score", json={"items": items}, timeout=120)
     assert r.status_code == 200, r.text
-    for i, it in enumerate(r.json()["results"]):
+    results = r.json()["results"]
+    for i, it in enumerate(results[:3]):
         assert it["timed_out"] is False
-        d = rewards.diversity(texts[i], texts[:i] + texts[i + 1 :])
+        d = rewards.diversity(texts[i], texts[:i] + texts[i + 1 : 3])
         assert it["rewards"]["diversity"] == pytest.approx(d)
         assert it["reward"] == pytest.approx(1.0 + 0.5 * d)
+    assert results[3]["rewards"]["diversity"] == 0.0 and results[3]["reward"] == 1.0
 
 
 def test_big_groups_with_weight_zero_diversity_do_not_time_out():
