@@ -1445,7 +1445,6 @@ def build_parser() -> argparse.ArgumentParser:
             "\n"
             "  # OpenRLHF (>= 0.10.2) on the trainer side:\n"
             "  #   --reward.remote_url http://HOST:8000/get_reward --data.label_key answer\n"
-            "  # (older OpenRLHF: --remote_rm_url ... --label_key ...)\n"
             '  curl -s localhost:8000/v1/score -d \'{"items": [{"response": "\\\\boxed{5}", "gold": "5"}]}\''
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,13 +1,12 @@
 """What the integrations (TRL, verl, the HTTP reward server) share: a registered env's reward spec,
-a JSON-friendly item result, and a thread-safe front to :func:`rlsp_env.scoring.score_batch`.
+and a JSON-friendly item result.
 
 Nothing here scores by itself: every item goes through :func:`rlsp_env.scoring.score_batch` with
 the env's :class:`~rlsp_env.spec.RewardSpec`, so the integrations give the channels ``env.step``
-gives. :class:`ScoringPool` queues items from any number of threads (or an asyncio server, through
-:meth:`ScoringPool.submit`) and scores whatever is queued as one batch in a
-:class:`rlsp_verifiers.VerifierPool`: the hard per-item timeout is the verifier pool's (it starts
-inside the worker; a worker that overruns is killed and replaced). The HTTP reward server does not
-use it: it schedules items one at a time across requests (:class:`rlsp_env.server.ScoringBackend`).
+gives; batches are verified in a :class:`rlsp_verifiers.VerifierPool` (a hard per-item timeout:
+a worker that overruns is killed and replaced). The HTTP reward server schedules items one at a
+time across requests (:class:`rlsp_env.server.ScoringBackend`) and scores each request with
+:func:`~rlsp_env.scoring.score_batch` too.
 
 Example:
     >>> spec = env_reward_spec("rlsp/Arithmetic-v0", reward_weights="correctness")
@@ -20,10 +19,7 @@ Example:
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +27,6 @@ from rlsp_env.spec import RewardSpec
 
 __all__ = [
     "ItemScore",
-    "ScoringPool",
     "Weights",
     "env_default_weights",
     "env_reward_spec",
@@ -186,146 +181,3 @@ def score_item(
     _check_pair(response, gold)
     res = score_batch([response], [gold], None, spec, inline=inline, others=[list(group)])
     return item_from_result(res[0])
-
-
-@dataclass
-class _Task:
-    response: str
-    gold: str
-    group: tuple[str, ...]
-    future: Future
-
-
-class ScoringPool:
-    """A thread-safe queue in front of :func:`rlsp_env.scoring.score_batch` and one
-    :class:`rlsp_verifiers.VerifierPool`: whatever is queued is scored as one batch.
-
-    Args:
-        spec: the reward spec (``None``: ``RewardSpec(weights=weights, timeout_s=timeout_s)``).
-        weights: a preset name or ``{channel: weight}`` (only without ``spec``).
-        workers: verifier worker processes (default 2).
-        timeout_s: the verifier's hard per-item bound (only without ``spec``).
-        judge: an effort judge, called once per batch when ``effort`` has a weight.
-        scorer: only ``None`` or ``"rlsp_env.rewards:score"`` (the one scorer), for old callers.
-
-    Example:
-        >>> with ScoringPool(RewardSpec(weights="correctness"), workers=1) as pool:
-        ...     items = pool.map([("so \\\\boxed{4}", "4"), ("no idea", "4")])
-        >>> [it.verdict["correct"] for it in items]
-        [True, False]
-    """
-
-    def __init__(
-        self,
-        spec: RewardSpec | Weights | None = None,
-        *,
-        weights: Weights | None = None,
-        workers: int = 2,
-        timeout_s: float = 5.0,
-        judge: Any = None,
-        scorer: str | None = None,
-    ) -> None:
-        from rlsp_env.scoring import make_pool
-
-        if scorer not in (None, "rlsp_env.rewards:score"):
-            raise ValueError(
-                f"custom scorers are gone (got {scorer!r}): every door scores with "
-                "rlsp_env.scoring.score_batch; register a channel with rlsp_env.rewards.channel"
-            )
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive int, got {workers!r}")
-        if not isinstance(spec, RewardSpec):
-            if spec is not None and weights is not None:
-                raise ValueError("give the weights once")
-            spec = RewardSpec(weights=spec if spec is not None else weights, timeout_s=timeout_s)
-        self.spec = spec
-        self.weights = dict(spec.weights)
-        self.timeout_s = spec.timeout_s
-        self.judge = judge
-        self.workers = workers
-        self._verifiers = make_pool(spec, workers)
-        self._tasks: queue.Queue[_Task | None] = queue.Queue()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="rlsp-scoring", daemon=True)
-        self._thread.start()
-
-    @property
-    def restarts(self) -> int:
-        """How many verifier workers were killed and replaced (timeouts, crashes) so far."""
-        return self._verifiers.restarts
-
-    def alive(self) -> int:
-        """How many verifier worker processes are running now (0 once closed)."""
-        return 0 if self._closed else self._verifiers.alive()
-
-    def _run(self) -> None:
-        from rlsp_env.scoring import score_batch
-
-        while True:
-            first = self._tasks.get()
-            if first is None:
-                return
-            batch, stop = [first], False
-            while True:  # everything queued meanwhile joins this batch
-                try:
-                    t = self._tasks.get_nowait()
-                except queue.Empty:
-                    break
-                if t is None:
-                    stop = True
-                    break
-                batch.append(t)
-            batch = [t for t in batch if t.future.set_running_or_notify_cancel()]
-            try:
-                results = score_batch(
-                    [t.response for t in batch],
-                    [t.gold for t in batch],
-                    None,
-                    self.spec,
-                    judge=self.judge,
-                    pool=self._verifiers,
-                    others=[t.group for t in batch],
-                )
-                for t, r in zip(batch, results):
-                    t.future.set_result(item_from_result(r))
-            except BaseException as e:  # never leave a caller waiting
-                for t in batch:
-                    if not t.future.done():
-                        t.future.set_exception(e)
-            if stop:
-                return
-
-    def submit(self, response: str, gold: str, group: Sequence[str] = ()) -> Future:
-        """Queues one pair; returns a ``concurrent.futures.Future`` of its :class:`ItemScore`.
-
-        Args:
-            response: the response text.
-            gold: the gold answer.
-            group: the other responses to the same problem (for the ``diversity`` channel).
-        """
-        if self._closed:
-            raise RuntimeError("ScoringPool is closed")
-        _check_pair(response, gold)
-        fut: Future = Future()
-        self._tasks.put(_Task(response, gold, tuple(str(g) for g in group), fut))
-        return fut
-
-    def map(self, pairs: Sequence[tuple[str, str]]) -> list[ItemScore]:
-        """Scores ``(response, gold)`` pairs; results in input order."""
-        futures = [self.submit(r, g) for r, g in pairs]
-        return [f.result() for f in futures]
-
-    def close(self) -> None:
-        """Finishes the queued items, then stops the verifier workers. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._tasks.put(None)
-        self._thread.join()
-        self._verifiers.close()
-
-    def __enter__(self) -> ScoringPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
