@@ -54,6 +54,7 @@ __all__ = [
     "Undefined",
     "Union",
     "parse",
+    "parse_written",
     "plain",
     "tokenize",
 ]
@@ -578,6 +579,13 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.deadline = deadline
+        #: every symbol the text names, also those sympy's constructors cancel (x - x, 0 y)
+        self.written: set[Symbol] = set()
+
+    def _sym(self, name: str) -> Symbol:
+        sym = Symbol(name)
+        self.written.add(sym)
+        return sym
 
     # -- helpers
     def peek(self, k: int = 0) -> Tok | None:
@@ -1149,12 +1157,12 @@ class _Parser:
             name = self._subscripted(v)
             fn = self._function_head(name)
             if fn is not None:
-                return Symbol(fn)
+                return self._sym(fn)
             if name == "e":
                 return E
             if name == "i" and self.imaginary:
                 return I
-            return Symbol(name)
+            return self._sym(name)
         if k == "ch":
             if v in "([":
                 return self._bracket(v)
@@ -1170,7 +1178,7 @@ class _Parser:
             if word in ("e",):
                 return E
             if re.fullmatch(r"[A-Za-z]", word):
-                return Symbol(word)
+                return self._sym(word)
             if not word:
                 raise ParseError("empty text")
             return Text(re.sub(r"\s+", "", word.lower()))
@@ -1304,11 +1312,11 @@ class _Parser:
             arg = self._raw_group()
             if name == "mathbb" and arg == "R":  # all real numbers
                 return Seq("(", ")", (-oo, oo))
-            return Symbol(self._subscripted(f"\\{name}{{{arg}}}"))
+            return self._sym(self._subscripted(f"\\{name}{{{arg}}}"))
         if name.isalpha():
             # Greek letters and other symbols (\hbar, \angle, \prime): opaque symbols, equal
             # only to themselves
-            return Symbol(self._subscripted(name if name in _GREEK else "\\" + name))
+            return self._sym(self._subscripted(name if name in _GREEK else "\\" + name))
         raise ParseError(f"unknown command \\{name}")
 
     def _function(self, name: str) -> Expr:
@@ -1430,6 +1438,22 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
         ...
         rlsp_verifiers.parse.ParseError: words after a value: 'is not the answer'
     """
+    return parse_written(s, deadline, imaginary=imaginary)[0]
+
+
+def parse_written(
+    s: str, deadline: Any = None, *, imaginary: bool = False
+) -> tuple[Any, frozenset[Symbol]]:
+    """:func:`parse`, and every symbol the text names (also those that cancel at construction).
+
+    sympy's constructors evaluate as they build: ``x - x + 5`` is ``5`` and ``0 \\cdot y`` is
+    ``0``; the second value still holds ``x`` and ``y``, so the comparison can refuse an answer
+    that names variables the gold does not have.
+
+    Example:
+        >>> parse_written("x - x + 5")
+        (5, frozenset({x}))
+    """
     toks = tokenize(s)
     if not toks:
         raise ParseError("empty")
@@ -1441,8 +1465,10 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
             " ".join(t.val.split()) if t.kind == "text" else t.val for t in toks
         ).lower()
         if not re.search(r"\b(or|and)\b", words):
-            return Text(re.sub(r"\s+", "", words))
-    return _Parser(toks, deadline, imaginary).parse_top()
+            return Text(re.sub(r"\s+", "", words)), frozenset()
+    parser = _Parser(toks, deadline, imaginary)
+    value = parser.parse_top()
+    return value, frozenset(parser.written)
 
 
 def is_mathy_i(value: Any) -> bool:
