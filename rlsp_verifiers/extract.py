@@ -240,6 +240,8 @@ def _fallback(text: str, name: str) -> str | None:
             return None
         sent = m.group(1)
         m_is = list(re.finditer(r"\b(?:is|are|equals|be)\s+", sent))
+        if m_is and _negated(sent[: m_is[-1].end()]):
+            return _Refused(sent)  # "Thus the count cannot be 5."
         if m_is and _is_bare_math(sent[m_is[-1].end() :]):
             return sent[m_is[-1].end() :].strip()
         nums = _unnegated_numbers(sent)

@@ -508,6 +508,14 @@ def tokenize(s: str) -> list[Tok]:
                 toks.append(Tok("text", s[i:unit]))
                 i = unit
                 continue
+            if i == 0 or not s[i - 1].isalpha():
+                run = _RUN.match(s, i)
+                assert run is not None
+                if run.group(0).lower() in ENGLISH_WORDS:
+                    # "not 0" is the word "not" and a number, never the product n*o*t*0
+                    toks.append(Tok("text", run.group(0)))
+                    i = run.end()
+                    continue
             toks.append(Tok("letter", c))
             i += 1
             continue
@@ -521,6 +529,18 @@ def tokenize(s: str) -> list[Tok]:
 
 
 _RUN = re.compile(r"[A-Za-z]+")
+
+#: Runs of plain letters that are read as English words (text), never as a product of one-letter
+#: variables: negations, hedges and sentence words a policy writes around a value. Short
+#: runs that are also common products (``at``, ``an``, ``be``, ``it`` in ``e^{it}``, ``is``,
+#: ``ab``, ``xy``) stay products, and the free-variables rule of the comparison refuses them
+#: where they cancel (``is 0``); ``or``/``and`` are list separators.
+ENGLISH_WORDS = frozenset(
+    "not no isnt the of never wrong most least none than only also about maybe"
+    " cannot cant yes but nor yet are was were this that then so thus hence answer final"
+    " approximately around nearly almost roughly perhaps possibly might must should could would"
+    " false true incorrect correct".split()
+)
 _PHRASE = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}")
 
 
