@@ -146,6 +146,11 @@ _NEGATED_ANSWER = re.compile(
     r"|roughly|at\s+(?:most|least)|(?:more|less|fewer)\s+than|up\s+to)\b",
     re.I,
 )
+#: a negation or hedge at most two words before a number ("not 10", "cannot be 5", "is not
+#: equal to 5"); "not 10 which is 1,000.99" negates 10 only
+_NEGATED_NUMBER = re.compile(
+    r"(?:\bno\b|" + _NEGATED_ANSWER.pattern + r")\W*(?:\w+\W+){0,2}$", re.I
+)
 #: the start of the clause holding a position: after a full stop, !, ?, a comma or a semicolon
 #: and a space, or a line break ("not 10, it's 12": the negation is the first clause's)
 _SENTENCE_END = re.compile(r"[.!?,;](?=\s)|\n")
@@ -205,8 +210,7 @@ def _unnegated_numbers(s: str) -> list[str]:
     return [
         m.group(0).rstrip(",")
         for m in _FREE_NUMBER.finditer(s)
-        if not re.search(r"\b(?:not|no|never)\W*(?:\w+\W+){0,1}$", s[: m.start()], re.I)
-        and not _negated(_clause_before(s, m.start()))
+        if not _NEGATED_NUMBER.search(s[max(0, m.start() - 200) : m.start()])
     ]
 
 

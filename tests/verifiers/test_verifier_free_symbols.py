@@ -151,6 +151,7 @@ READ = [
     ("Final Answer: The final answer is 5. I hope it is correct.", "5", "Final Answer"),
     ("The answer is not 4. The answer is $5$.", "5", "the negation is the other sentence's"),
     ("It is not 10, it is 1,000.99", "1000.99", "a short reply: the negated number is the other"),
+    ("the number is not 10 which is 1,000.99", "1000.99", "a negation two numbers back"),
     ("Therefore $x = 5$.", "5", "a conclusion"),
     ("Final Answer: The largest $n$ is 34.", "34", "a final-answer sentence"),
 ]
