@@ -108,6 +108,10 @@ EXCLUDE: dict[tuple[str, int, int], str] = {
         133,
         0,
     ): "parser convention: inline \\( \\) spanning newlines (see line 132)",
+    ("tests/test_all.py", 138, 0): "contradictory chain '1/2 \\$ = 10/9' (the test checks that an "
+    "escaped dollar does not end the math span, not a grading fact)",
+    ("tests/test_all.py", 754, 0): "'{1,3}' is a TeX group (the list 1, 3) or a set without its "
+    "backslashes: equal to the pair (1,3) in one reading only (line 753, unequal in both, is kept)",
     ("tests/test_all.py", 388, 0): "contradictory chain 'x = 5+5+1 = 7 = 11': either verdict is "
     "defensible",
     ("tests/test_all.py", 399, 0): "contradictory chain (duplicate of line 388)",

@@ -27,8 +27,13 @@ dataset-style), else ``literal`` for the own corpus' procedural-arithmetic hacks
 API: ``verify(parse("$" + gold + "$"), parse(response))`` (``parse("\\boxed{gold}")`` when the first
 parse finds nothing); it has no strict mode and reads unboxed answers everywhere.
 
+It also runs issue 9's slow inputs as time-bound probes (a fresh process each, called cold and
+warm) and the hypothesis families of ``tests/verifiers/test_verifier_families.py`` (CI profile)
+against the same verifier.
+
 Writes ``benchmarks/results/verifier_bench.{md,json,png}`` and ``verifier_failures.md`` (every case
-we get wrong, by corpus and category, with our reason and Math-Verify's verdict).
+we get wrong, by corpus and category, with our reason and Math-Verify's verdict, and every family
+test that fails).
 
 Examples::
 
@@ -320,6 +325,38 @@ def _probe(c: dict, env: dict, cwd: Path) -> dict:
     }
 
 
+FAMILIES = REPO / "tests" / "verifiers" / "test_verifier_families.py"
+
+
+def _families(src_dir: Path | None, tmp: Path, env: dict) -> dict:
+    """Runs the hypothesis families (this checkout's test file, CI profile) against the verifier
+    scored, in a scratch tree so that the checkout's own package cannot shadow it."""
+    root = tmp / "families"
+    (root / "tests" / "verifiers").mkdir(parents=True)
+    (root / "tests" / "conftest.py").write_bytes((REPO / "tests" / "conftest.py").read_bytes())
+    (root / "tests" / "verifiers" / FAMILIES.name).write_bytes(FAMILIES.read_bytes())
+    first = str(src_dir) if src_dir is not None else str(REPO)
+    fenv = {**env, "CI": "1", "PYTHONPATH": first}
+    t0 = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/verifiers/" + FAMILIES.name, "-q", "-rf"]
+        + ["-p", "no:cacheprovider", "--rootdir", str(root)],
+        cwd=root,
+        env=fenv,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    failed = [ln[len("FAILED ") :] for ln in r.stdout.splitlines() if ln.startswith("FAILED ")]
+    summary = (r.stdout.strip().splitlines() or [""])[-1]
+    return {
+        "failed": failed,
+        "summary": summary,
+        "returncode": r.returncode,
+        "wall_s": time.perf_counter() - t0,
+    }
+
+
 def _fresh_check(c: dict, env: dict, cwd: Path) -> dict:
     payload = {
         "response": c["response"],
@@ -585,6 +622,13 @@ def _failures(report: dict, cases: list[dict], results: dict) -> str:
         "`MV` is Math-Verify's verdict on the same case (right/wrong).",
         "",
     ]
+    fam = report.get("families")
+    if fam is not None:
+        lines += [
+            f"## Hypothesis families (`tests/verifiers/{FAMILIES.name}`): {fam['summary']}",
+            "",
+        ]
+        lines += [f"- {_short(f, 400)}" for f in fam["failed"]] + [""]
     for corpus in report["corpora"]:
         wrong = [
             k
@@ -720,6 +764,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", default=None, help="score rlsp_verifiers as committed at this git ref")
     ap.add_argument("--out-dir", type=Path, default=RESULTS)
     ap.add_argument("--no-probes", action="store_true", help="skip the time-bound probes")
+    ap.add_argument(
+        "--no-families",
+        action="store_true",
+        help="skip running tests/verifiers/test_verifier_families.py",
+    )
     ap.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     ap.add_argument("--cases-file", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
@@ -808,6 +857,10 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError:
                 pit = plist
             probes = [_probe(c, env, tmp) for c in pit]
+        families = None
+        if not args.no_families and FAMILIES.exists():
+            print("[bench] hypothesis families (pytest, CI profile)", file=sys.stderr)
+            families = _families(src_dir, tmp, env)
     try:
         from importlib.metadata import version
 
@@ -825,6 +878,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     report = _report(cases, results, fresh, meta)
     report["probes"] = probes
+    report["families"] = families
+    if families is not None:
+        report["bars"]["hypothesis_families_pass"] = {
+            "ok": families["returncode"] == 0,
+            "summary": families["summary"],
+        }
     over = [p for p in probes if not p["ok"]]
     differ = [p for p in probes if p["ok"] and not p["same_verdict"]]
     if probes:

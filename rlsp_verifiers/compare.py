@@ -41,6 +41,7 @@ from .parse import (
     is_mathy_i,
     iter_exprs,
     parse,
+    parse_written,
     plain,
 )
 
@@ -245,6 +246,10 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
         return Decision(False, "not_equal", "numeric")
     if a.has(oo, -oo) or b.has(oo, -oo):
         return Decision(False, "not_equal", "numeric")
+    if a.free_symbols - b.free_symbols:
+        # a variable the gold does not have: (x^2 - x)/x - x + 1 is not the number 0, whatever
+        # cancel says (docs/verifier.md, "Free variables")
+        return Decision(False, "free_variables", "structural")
     free = a.free_symbols | b.free_symbols
     if not free:
         close = _numerically_close(a, b, NUMERIC_DPS, 1e-40)
@@ -877,14 +882,14 @@ def _compare(
     if md and mode == "eval":
         ctx.gold_decimals = len(md.group(1))
     try:
-        graw = parse(ng2, deadline)
+        graw, gsyms = parse_written(ng2, deadline)
     except ParseError:
         # an unparseable gold can only match as text
         ok = ka.lower() == kg.lower() and bool(re.fullmatch(r"[A-Za-z ]+", ka))
         return Decision(ok, "equal" if ok else "gold_unparseable", "string")
     deadline.check()
     try:
-        araw = parse(na2, deadline)
+        araw, asyms = parse_written(na2, deadline)
     except Undefined:
         return Decision(False, "undefined", "numeric")
     except ParseError:
@@ -893,11 +898,11 @@ def _compare(
     # i is the imaginary unit only when the gold is complex: read both again with i = I
     if is_mathy_i(graw):
         try:
-            graw = parse(ng2, deadline, imaginary=True)
+            graw, gsyms = parse_written(ng2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "gold_unparseable", "string")
         try:
-            araw = parse(na2, deadline, imaginary=True)
+            araw, asyms = parse_written(na2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "unparseable", "string")
         deadline.check()
@@ -920,9 +925,29 @@ def _compare(
                 break
     else:
         last = _equal(av, gv, ctx)
+    if last.equal and _cancelled_variables(araw, asyms, gsyms):
+        return Decision(False, "free_variables", "structural")
     if policy == "literal" and last.equal and _unevaluated(araw, graw):
         return Decision(False, "unevaluated", "structural")
     return last
+
+
+def _cancelled_variables(
+    answer: Any, written: frozenset[Symbol], gold_written: frozenset[Symbol]
+) -> bool:
+    """Whether the answer names a variable the gold does not have and sympy cancelled it.
+
+    ``x - x + 5``, ``0 \\cdot y`` and ``not 0`` (n*o*t*0) are built as ``5``, ``0``, ``0``:
+    the variable is gone from the value but not from what was written. Symbols that survive
+    in the structure (labels ``x = 3``, the variable of ``x \\geq 5``) were compared already.
+    """
+    extra = written - gold_written
+    if not extra:
+        return False
+    surviving: set[Any] = set()
+    for e in iter_exprs(answer):
+        surviving |= e.free_symbols
+    return bool(extra - surviving)
 
 
 def parses(answer: str) -> bool:

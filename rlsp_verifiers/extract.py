@@ -125,10 +125,10 @@ def extract_boxes(text: str) -> list[str | None]:
 
 
 _FINAL_ANSWER = re.compile(
-    r"final answer\s*(?:is|:)\s*(?:the final answer is\s*)?(.{1,400}?)(?:\.\s*I hope it is correct|\.?\s*$|\.\s|\n)",
+    r"final answer\s*(?:is\b|:)\s*(?:the final answer is\b\s*)?(.{1,400}?)(?:\.\s*I hope it is correct|\.?\s*$|\.\s|\n)",
     re.I | re.S,
 )
-_ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*(.{1,400}?)(?:\.\s|\.?\s*$|\n)", re.I | re.S)
+_ANSWER_IS = re.compile(r"answer\s+is\b\s*:?\s*(.{1,400}?)(?:\.\s|\.?\s*$|\n)", re.I | re.S)
 _GSM8K = re.compile(r"####\s*([^\n]+)")
 # inline math skips escaped dollars: $\$40$ is the span "\$40"
 _MATH_SPAN = re.compile(
@@ -138,6 +138,38 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 #: a number not glued to a word before it ("AZYUK2A" holds no number)
 _FREE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])-?\d[\d,]*(?:\.\d+)?(?![0-9])(?:\s?%)?")
 _NEGATION = re.compile(r"\b(?:not|no|never|isn't|aren't|wrong|incorrect)\b", re.I)
+#: words that negate or hedge the value after them in a final-answer sentence ("The answer
+#: cannot be $5$", "is not 5", "isn't 5", "might be 5"): such a sentence states no answer
+_NEGATED_ANSWER = re.compile(
+    r"\b(?:not|never|cannot|can\s*not|\w+n['’]t|isnt|arent|wasnt|cant|wrong|incorrect|false"
+    r"|neither|nor|maybe|perhaps|possibly|might|unless|about|approximately|around|nearly|almost"
+    r"|roughly|at\s+(?:most|least)|(?:more|less|fewer)\s+than|up\s+to)\b",
+    re.I,
+)
+#: a negation or hedge at most two words before a number ("not 10", "cannot be 5", "is not
+#: equal to 5"); "not 10 which is 1,000.99" negates 10 only
+_NEGATED_NUMBER = re.compile(
+    r"(?:\bno\b|" + _NEGATED_ANSWER.pattern + r")\W*(?:\w+\W+){0,2}$", re.I
+)
+#: the start of the clause holding a position: after a full stop, !, ?, a comma or a semicolon
+#: and a space, or a line break ("not 10, it's 12": the negation is the first clause's)
+_SENTENCE_END = re.compile(r"[.!?,;](?=\s)|\n")
+
+
+class _Refused(str):
+    """A fallback that found a final-answer sentence that negates or hedges its value."""
+
+
+def _clause_before(text: str, pos: int) -> str:
+    """The text of the clause holding ``text[pos]``, up to ``pos``."""
+    head = text[:pos]
+    ends = list(_SENTENCE_END.finditer(head[-2000:]))
+    return head[-2000:][ends[-1].end() :] if ends else head[-2000:]
+
+
+def _negated(clause: str) -> bool:
+    """Whether a clause before an answer negates or hedges it (outside math spans)."""
+    return bool(_NEGATED_ANSWER.search(_MATH_SPAN.sub(" ", clause)))
 
 
 _WORD3 = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
@@ -154,6 +186,8 @@ def _answer_of_sentence(s: str) -> str:
     s = _strip_math(s)
     if _is_bare_math(s.replace("$", " ")):
         return s
+    if _negated(s):
+        return _Refused(s)
     m = list(re.finditer(r"\b(?:is|are|equals|be)\s+", s))
     if m:
         return _strip_math(s[m[-1].end() :])
@@ -176,7 +210,7 @@ def _unnegated_numbers(s: str) -> list[str]:
     return [
         m.group(0).rstrip(",")
         for m in _FREE_NUMBER.finditer(s)
-        if not re.search(r"\b(?:not|no|never)\W*(?:\w+\W+){0,1}$", s[: m.start()], re.I)
+        if not _NEGATED_NUMBER.search(s[max(0, m.start() - 200) : m.start()])
     ]
 
 
@@ -188,10 +222,19 @@ def _fallback(text: str, name: str) -> str | None:
     tail = text[-20_000:]
     if name == "final_answer":
         ms = list(_FINAL_ANSWER.finditer(tail))
-        return _answer_of_sentence(ms[-1].group(1)) if ms else None
+        if not ms:
+            return None
+        if _negated(_clause_before(tail, ms[-1].start(1))):
+            return _Refused(ms[-1].group(1))
+        return _answer_of_sentence(ms[-1].group(1))
     if name == "answer_is":
         ms = list(_ANSWER_IS.finditer(tail))
-        return _strip_math(ms[-1].group(1)) if ms else None
+        if not ms:
+            return None
+        ans = _strip_math(ms[-1].group(1))
+        if _negated(_clause_before(tail, ms[-1].start(1))) or _negated(ans):
+            return _Refused(ans)
+        return ans
     if name == "conclusion":
         # the last sentence, "Therefore, the probability ... is 2/3." or "Thus there are 12
         # sequences.", when it holds no math span (those are read by last_math)
@@ -201,6 +244,8 @@ def _fallback(text: str, name: str) -> str | None:
             return None
         sent = m.group(1)
         m_is = list(re.finditer(r"\b(?:is|are|equals|be)\s+", sent))
+        if m_is and _negated(sent[: m_is[-1].end()]):
+            return _Refused(sent)  # "Thus the count cannot be 5."
         if m_is and _is_bare_math(sent[m_is[-1].end() :]):
             return sent[m_is[-1].end() :].strip()
         nums = _unnegated_numbers(sent)
@@ -217,7 +262,10 @@ def _fallback(text: str, name: str) -> str | None:
         if not ms:
             return None
         m = ms[-1]
-        return next(g for g in m.groups() if g is not None).strip()
+        ans = next(g for g in m.groups() if g is not None).strip()
+        if _negated(_clause_before(para, m.start())):
+            return _Refused(ans)  # "The answer cannot be $5$."
+        return ans
     if name == "whole_math":
         # a response that is nothing but its answer: "\frac{10}{9}", "$x = 3$."
         body = _strip_math(tail.strip())
@@ -322,6 +370,10 @@ def extract(response: str, fallbacks: Sequence[str] = ()) -> Extraction:
         return Extraction(tuple(distinct), None, "box")
     for f in fallbacks:
         ans = _fallback(text, f)
+        if isinstance(ans, _Refused):
+            # a final-answer sentence that negates or hedges its value states no answer; the
+            # later fallbacks would read the same value out of it
+            return Extraction((), "no_answer", f)
         if ans is not None:
             ans = ans.strip()
             if not ans:

@@ -54,6 +54,7 @@ __all__ = [
     "Undefined",
     "Union",
     "parse",
+    "parse_written",
     "plain",
     "tokenize",
 ]
@@ -507,6 +508,14 @@ def tokenize(s: str) -> list[Tok]:
                 toks.append(Tok("text", s[i:unit]))
                 i = unit
                 continue
+            if i == 0 or not s[i - 1].isalpha():
+                run = _RUN.match(s, i)
+                assert run is not None
+                if run.group(0).lower() in ENGLISH_WORDS:
+                    # "not 0" is the word "not" and a number, never the product n*o*t*0
+                    toks.append(Tok("text", run.group(0)))
+                    i = run.end()
+                    continue
             toks.append(Tok("letter", c))
             i += 1
             continue
@@ -520,6 +529,18 @@ def tokenize(s: str) -> list[Tok]:
 
 
 _RUN = re.compile(r"[A-Za-z]+")
+
+#: Runs of plain letters that are read as English words (text), never as a product of one-letter
+#: variables: negations, hedges and sentence words a policy writes around a value. Short
+#: runs that are also common products (``at``, ``an``, ``be``, ``it`` in ``e^{it}``, ``is``,
+#: ``ab``, ``xy``) stay products, and the free-variables rule of the comparison refuses them
+#: where they cancel (``is 0``); ``or``/``and`` are list separators.
+ENGLISH_WORDS = frozenset(
+    "not no isnt the of never wrong most least none than only also about maybe"
+    " cannot cant yes but nor yet are was were this that then so thus hence answer final"
+    " approximately around nearly almost roughly perhaps possibly might must should could would"
+    " false true incorrect correct".split()
+)
 _PHRASE = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}")
 
 
@@ -578,6 +599,13 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.deadline = deadline
+        #: every symbol the text names, also those sympy's constructors cancel (x - x, 0 y)
+        self.written: set[Symbol] = set()
+
+    def _sym(self, name: str) -> Symbol:
+        sym = Symbol(name)
+        self.written.add(sym)
+        return sym
 
     # -- helpers
     def peek(self, k: int = 0) -> Tok | None:
@@ -1149,12 +1177,12 @@ class _Parser:
             name = self._subscripted(v)
             fn = self._function_head(name)
             if fn is not None:
-                return Symbol(fn)
+                return self._sym(fn)
             if name == "e":
                 return E
             if name == "i" and self.imaginary:
                 return I
-            return Symbol(name)
+            return self._sym(name)
         if k == "ch":
             if v in "([":
                 return self._bracket(v)
@@ -1170,7 +1198,7 @@ class _Parser:
             if word in ("e",):
                 return E
             if re.fullmatch(r"[A-Za-z]", word):
-                return Symbol(word)
+                return self._sym(word)
             if not word:
                 raise ParseError("empty text")
             return Text(re.sub(r"\s+", "", word.lower()))
@@ -1304,11 +1332,11 @@ class _Parser:
             arg = self._raw_group()
             if name == "mathbb" and arg == "R":  # all real numbers
                 return Seq("(", ")", (-oo, oo))
-            return Symbol(self._subscripted(f"\\{name}{{{arg}}}"))
+            return self._sym(self._subscripted(f"\\{name}{{{arg}}}"))
         if name.isalpha():
             # Greek letters and other symbols (\hbar, \angle, \prime): opaque symbols, equal
             # only to themselves
-            return Symbol(self._subscripted(name if name in _GREEK else "\\" + name))
+            return self._sym(self._subscripted(name if name in _GREEK else "\\" + name))
         raise ParseError(f"unknown command \\{name}")
 
     def _function(self, name: str) -> Expr:
@@ -1430,6 +1458,22 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
         ...
         rlsp_verifiers.parse.ParseError: words after a value: 'is not the answer'
     """
+    return parse_written(s, deadline, imaginary=imaginary)[0]
+
+
+def parse_written(
+    s: str, deadline: Any = None, *, imaginary: bool = False
+) -> tuple[Any, frozenset[Symbol]]:
+    """:func:`parse`, and every symbol the text names (also those that cancel at construction).
+
+    sympy's constructors evaluate as they build: ``x - x + 5`` is ``5`` and ``0 \\cdot y`` is
+    ``0``; the second value still holds ``x`` and ``y``, so the comparison can refuse an answer
+    that names variables the gold does not have.
+
+    Example:
+        >>> parse_written("x - x + 5")
+        (5, frozenset({x}))
+    """
     toks = tokenize(s)
     if not toks:
         raise ParseError("empty")
@@ -1441,8 +1485,10 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
             " ".join(t.val.split()) if t.kind == "text" else t.val for t in toks
         ).lower()
         if not re.search(r"\b(or|and)\b", words):
-            return Text(re.sub(r"\s+", "", words))
-    return _Parser(toks, deadline, imaginary).parse_top()
+            return Text(re.sub(r"\s+", "", words)), frozenset()
+    parser = _Parser(toks, deadline, imaginary)
+    value = parser.parse_top()
+    return value, frozenset(parser.written)
 
 
 def is_mathy_i(value: Any) -> bool:

@@ -83,6 +83,7 @@ NOT_UNITS = frozenset(
     negated doubled tripled halved squares cubes mod modulo repeating recurring choose
     to from with without except excluding including exclusive inclusive
     x y z n k
+    never cannot cant isnt also yes yet were final might must should could would
     """.split()
 )
 

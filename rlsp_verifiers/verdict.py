@@ -11,6 +11,7 @@ __all__ = ["Verdict", "REASONS", "STAGES"]
 REASONS: tuple[str, ...] = (
     "equal",  # the answers are equivalent
     "not_equal",  # both parsed, they differ
+    "free_variables",  # the answer names variables the gold does not have (x - x + 5, not 0)
     "no_answer",  # no final answer found (no box, no enabled fallback matched)
     "unterminated_think",  # <think> opened but never closed: everything is reasoning
     "multiple_answers",  # several different final answers for a single-valued gold

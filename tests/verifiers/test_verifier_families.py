@@ -688,3 +688,40 @@ def test_a_unit_in_other_words_verifies(n: int, unit: tuple[str, list[str]]) -> 
         _accepts(_boxed(f"{n}{other}"), gold)
     _accepts(_boxed(str(n)), gold)
     _rejects(_boxed(f"{n + 1}{others[0]}"), gold)
+
+
+@example(5, "The final answer is not ${n}$.")
+@example(0, "The final answer is not ${n}$.")
+@example(5, "The answer cannot be ${n}$.")
+@given(
+    st.integers(-100, 100),
+    st.sampled_from(
+        [
+            "The final answer is not ${n}$.",
+            "The answer cannot be ${n}$.",
+            "Final Answer: The final answer is not $ {n} $. I hope it is correct.",
+            "So the final answer is $x \\neq {n}$.",
+            "The final answer is **not {n}**.",
+        ]
+    ),
+)
+def test_eval_mode_does_not_read_a_negated_answer(n: int, text: str) -> None:
+    _rejects(text.format(n=n), str(n), mode="eval")
+
+
+@example("not")
+@given(st.sampled_from(["not", "wrong", "no", "at most", "never", "is it"]))
+def test_words_before_zero_are_not_a_product_with_zero(words: str) -> None:
+    """``not 0`` read as the product n*o*t*0 equals 0: words are not variables."""
+    _rejects(_boxed(f"{words} 0"), "0")
+    _rejects(f"The final answer is {words} $0$.", "0", mode="eval")
+
+
+@given(st.integers(-50, 50), st.integers(51, 99))
+def test_eval_mode_does_not_pick_one_branch_of_a_conditional_answer(n: int, m: int) -> None:
+    for text in (
+        f"The answer is \\[ {n} \\] if $a > 0$, and otherwise it is \\[ {m} \\]",
+        f"Final Answer: The final answer is ${n}$ when $k$ is even and ${m}$ when $k$ is odd.",
+    ):
+        _rejects(text, str(n), mode="eval")
+        _rejects(text, str(m), mode="eval")

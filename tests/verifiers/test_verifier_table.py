@@ -200,6 +200,9 @@ REJECT = [
     ("(1,-2)", "1,-2", "a point for a list of roots"),
     ("(k, n) = (2, 4)", "(4,2)", "a tuple assignment in the wrong order"),
     ("180 + 24 = 205", "205", "a false arithmetic chain"),
+    # a variable the gold does not have (free_variables, docs/verifier.md): an identity in x is
+    # an unsimplified answer, like x - x + 5
+    ("\\sin^2 x + \\cos^2 x", "1", "an identity for a plain integer gold"),
 ]
 # fmt: on
 
@@ -210,7 +213,6 @@ REJECT = [
 LITERAL_ONLY = [
     ("\\sqrt[3]{27}", "3", "a cube root for a plain integer gold"),
     ("\\log_2 8", "3", "a log for a plain integer gold"),
-    ("\\sin^2 x + \\cos^2 x", "1", "an identity for a plain integer gold"),
     ("2^{100}", "1267650600228229401496703205376", "a power for a plain integer gold"),
     ("10!", "3628800", "a factorial for a plain integer gold"),
     ("\\binom{10}{3}", "120", "a binomial for a plain integer gold"),
