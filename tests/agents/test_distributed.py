@@ -1,6 +1,7 @@
 """The multi-process agent (rlsp_agents.distributed) on CPU: 2 gloo ranks started by ``torchrun``.
 
-One PPO update on 2 ranks, each with whole groups of the global batch, must give the parameters
+The update is the trainer's own (``rlsp_agents.train.ppo_update`` with a ``DistContext``, through
+``distributed.update_samples``). One PPO update on 2 ranks, each with whole groups of the global batch, must give the parameters
 of the single-process update on the whole batch, with the project's loss functions
 (``rlsp_agents.losses``) and a tiny real transformers model built from a config (random weights,
 no download). Tolerance: max |param difference| <= 1e-5 after AdamW steps of lr 1e-3 (the updates
@@ -20,6 +21,7 @@ import torch
 
 from rlsp_agents import distributed as D
 from rlsp_agents import losses as L
+from rlsp_agents.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -131,9 +133,10 @@ def _single(model_dir: Path, samples, *, critic_init=None, steps=(1,)):
         groups.append({"params": list(critic.parameters()), "lr": 10 * HP["lr"]})
     opt = torch.optim.AdamW(groups)
     stats = None
+    cfg = TrainConfig(**HP["update"])
     for step in steps:
-        stats = D.ppo_update(
-            policy, opt, samples, D.DistContext(), critic=critic, step=step, **HP["update"]
+        stats = D.update_samples(
+            cfg, policy, opt, samples, D.DistContext(), critic=critic, step=step
         )
     mods = [policy] + ([critic] if critic is not None else [])
     return [p.detach() for m in mods for p in m.parameters()], stats
@@ -185,7 +188,7 @@ class TestTwoGlooRanks:
             for p in AutoModelForCausalLM.from_pretrained(run["tmp"] / "model").parameters()
         ]
         assert _max_diff(ref, init) > 100 * TOL
-        for key in ("losses/policy", "charts/clipfrac", "charts/grad_norm", "charts/tokens"):
+        for key in ("policy", "clipfrac", "approx_kl", "grad_norm", "tokens"):
             assert r0["stats_group"][key] == pytest.approx(stats[key], rel=1e-4, abs=1e-6), key
 
     def test_with_value_heads(self, run):
@@ -197,7 +200,7 @@ class TestTwoGlooRanks:
         )
         assert all(torch.equal(a, b) for a, b in zip(r0["params_critic"], r1["params_critic"]))
         assert _max_diff(r0["params_critic"], ref) <= TOL
-        assert r0["stats_critic"]["losses/value"] == pytest.approx(stats["losses/value"], rel=1e-4)
+        assert r0["stats_critic"]["value"] == pytest.approx(stats["value"], rel=1e-4)
 
     def test_checkpoint_written_once_and_resumed(self, run):
         r0, r1 = run["ranks"]
@@ -232,7 +235,7 @@ def test_single_process_context_is_a_no_op():
         ctx1 = D.init_distributed()
         assert ctx1.world_size == 1 and not ctx1.enabled and ctx1.is_main
     with pytest.raises(ValueError, match="at least one sample"):
-        D.ppo_update(None, None, [], ctx)  # type: ignore[arg-type]
+        D.update_samples(TrainConfig(), None, None, [], ctx)  # type: ignore[arg-type]
 
 
 def test_selfcheck_cli_help():
