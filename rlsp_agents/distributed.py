@@ -386,7 +386,8 @@ def _selfcheck(args: argparse.Namespace) -> int:
         ref_opt = torch.optim.AdamW(ref.parameters(), lr=1e-3)
         update_samples(cfg, ref, ref_opt, samples, DistContext(device=ctx.device))
         diff = max(
-            float((a - b).abs().max()) for a, b in zip(policy.parameters(), ref.parameters())
+            float((a.detach() - b.detach()).abs().max())
+            for a, b in zip(policy.parameters(), ref.parameters())
         )
         worst = _scalar(diff, ctx, "max")
         if ctx.is_main:
