@@ -19,6 +19,12 @@ The algorithm is :func:`train`, one loop read top to bottom (CleanRL style); eac
    penalty, gradients accumulated over micro-batches, one optimizer step per minibatch;
 5. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
 
+Under ``torchrun`` (``WORLD_SIZE > 1``) the same loop runs data parallel
+(:mod:`rlsp_agents.distributed`): each rank samples its own whole groups, the whitening and the
+DASH filter use global statistics, :func:`ppo_update` all-reduces the gradients before clipping,
+the metrics are reduced and rank 0 alone writes metrics, checkpoints and plots. Without
+``WORLD_SIZE`` nothing of this runs.
+
 Example (the run is skipped in the doctests: it needs the embedded model, a download):
     >>> from rlsp_agents.config import TrainConfig
     >>> cfg = TrainConfig(total_steps=2, prompts_per_step=2, samples_per_prompt=2,
@@ -770,6 +776,7 @@ examples:
   rlsp train --env-kwargs '{"length_scale": 50}' --channel-weights correctness=1,diversity=0.1
   rlsp train --sampler transformers --total-steps 2 --prompts-per-step 2 --max-new-tokens 32
   rlsp train --out runs/train --resume                  # continue after a crash or kill -9
+  torchrun --nproc_per_node 2 -m rlsp_agents.cli train --sampler transformers   # N ranks (docs/scaling.md)
 """
 
 
