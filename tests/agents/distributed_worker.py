@@ -56,6 +56,13 @@ def main() -> None:
         except ValueError as exc:
             out["bad_keys"] = str(exc)
 
+        # the trainer's advantage step and logged row on this rank's rollouts
+        from test_distributed import trainer_path
+
+        out["trainer"] = trainer_path(
+            [spec["rollouts"][i] for i in rows], [spec["old_values"][i] for i in rows], ctx
+        )
+
         samples = [spec["samples"][i] for i in rows]
         hp = spec["hp"]
         cfg = TrainConfig(**hp["update"])

@@ -59,6 +59,24 @@ def _spec() -> dict:
                 returns=torch.rand(t, 2, generator=g),
             )
         )
+    # the trainer's own rollouts: two channels, a critic's values per token (decoupled mode)
+    from rlsp_agents.rollouts import Rollout
+
+    rollouts = [
+        Rollout(
+            group=i // K,
+            prompt_ids=s.prompt_ids,
+            response_ids=s.response_ids,
+            text="",
+            finish_reason="stop" if i % 3 else "length",
+            num_tokens=len(s.response_ids),
+            rewards={"correctness": float(scores[i, 0]), "format": float(scores[i, 1])},
+            total=float(scores[i, 0] + 0.5 * scores[i, 1]),
+            correct=bool(scores[i, 0] > 0.5),
+        )
+        for i, s in enumerate(samples)
+    ]
+    old_values = [torch.randn(len(s.response_ids), 2, generator=g) for s in samples]
     t_max = 9
     mask = torch.zeros(n, t_max)
     for i, s in enumerate(samples):
@@ -73,7 +91,34 @@ def _spec() -> dict:
         "mag": torch.rand(n, generator=g),
         "tau": 0.5,
         "hp": HP,
+        "rollouts": rollouts,
+        "old_values": old_values,
     }
+
+
+TRAIN_CFG = {"advantage": "decoupled", "channel_weights": "correctness=1,format=0.5"}
+
+
+def trainer_path(rows, old_values, ctx=None):
+    """The trainer's advantage step and logged row (``rlsp_agents.train``) on ``rows``; with a
+    multi-process ``ctx`` the global whitening and the row reduction (used by the worker too)."""
+    from rlsp_agents import train as T
+
+    cfg = TrainConfig(**TRAIN_CFG)
+    channels, weights = cfg.active_channels(), cfg.weights()
+    old = T.OldPolicy([None] * len(rows), list(old_values), [None] * len(rows))
+    adv, ret, mask = T.compute_advantages(cfg, rows, old, channels, weights, ctx)
+    mag = (adv.abs() * mask).sum(1) / mask.sum(1)
+    stats = dict.fromkeys(("policy", "entropy", "approx_kl", "clipfrac", "tokens"), 1.0)
+    stats["grad_norm"] = 1.0
+    kept = [i for i in range(len(rows)) if float(mag[i]) > 0.5]
+    row = T._metrics(
+        cfg, rows, weights=weights, stats=stats, kept=kept, sample_mag=mag,
+        has_critic=False, has_ref=False,
+    )  # fmt: skip
+    if ctx is not None and ctx.enabled:
+        row = T._global_row(row, len(rows), ctx)
+    return {"adv": adv, "returns": ret, "row": row}
 
 
 def _tiny_model(path: Path) -> None:
@@ -190,6 +235,25 @@ class TestTwoGlooRanks:
         assert _max_diff(ref, init) > 100 * TOL
         for key in ("policy", "clipfrac", "approx_kl", "grad_norm", "tokens"):
             assert r0["stats_group"][key] == pytest.approx(stats[key], rel=1e-4, abs=1e-6), key
+
+    def test_trainer_advantages_and_logged_row_are_global(self, run):
+        # rlsp_agents.train's own steps: decoupled advantages (GAE local, whitening global) and
+        # the logged row (batch means and standard deviations of the union of the ranks)
+        spec = run["spec"]
+        ref = trainer_path(spec["rollouts"], spec["old_values"])
+        t_max = ref["adv"].shape[1]
+        for key in ("adv", "returns"):
+            got = [r["trainer"][key] for r in run["ranks"]]
+            pad = [
+                torch.nn.functional.pad(x, (0, 0) * (x.dim() - 2) + (0, t_max - x.shape[1]))
+                for x in got
+            ]
+            assert torch.allclose(torch.cat(pad), ref[key], atol=1e-5), key
+        for r in run["ranks"]:
+            assert r["trainer"]["row"].keys() == ref["row"].keys()
+            for k, v in ref["row"].items():
+                assert r["trainer"]["row"][k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+        assert ref["row"]["reward/correctness_std"] > 0  # the spread is really compared
 
     def test_with_value_heads(self, run):
         r0, r1 = run["ranks"]
