@@ -7,9 +7,11 @@ step: the token count of the global minibatch (the loss denominator), one bucket
 the gradients before clipping (:func:`all_reduce_gradients`), and the metrics
 (:func:`reduce_metrics`). Batch-wide statistics that the single-process trainer takes over the
 whole batch use global sums (:func:`global_masked_whiten`, :func:`global_filter_by_advantage`).
-With these, one update (:func:`ppo_update`) on N ranks gives the parameters of the single-process
+There is one update, the trainer's (:func:`rlsp_agents.train.ppo_update` with a
+:class:`DistContext`); with it, one update on N ranks gives the parameters of the single-process
 update on the union of their batches (tests/agents/test_distributed.py checks it with 2 gloo ranks
-against the same function on one process).
+against the same function on one process). ``rlsp train`` itself runs under ``torchrun`` (rank and
+world from the environment; without ``WORLD_SIZE`` it is the single-process trainer).
 
 Why replicas (DDP-style) and not FSDP2: the bundled agent is for models that fit one device
 (135M-1.5B; a 1.5B policy with AdamW state is about 25 GB in fp32), where replication costs no
@@ -22,7 +24,7 @@ see; one flat all-reduce per optimizer step is what DDP's ``no_sync`` accumulati
 
 Launch (one process per GPU, or per CPU socket with gloo)::
 
-    torchrun --nproc_per_node 8 your_script.py        # your_script calls init_distributed()
+    torchrun --nproc_per_node 2 -m rlsp_agents.cli train --sampler transformers ...
     python -m rlsp_agents.distributed --help          # the self-check: one update, N ranks vs 1
 
 Checkpoints are written once (rank 0, :func:`on_main`) and every rank resumes from the same
@@ -59,7 +61,7 @@ __all__ = [
     "reduce_metrics",
     "on_main",
     "Sample",
-    "ppo_update",
+    "update_samples",
 ]
 
 T = TypeVar("T")
@@ -272,53 +274,8 @@ class Sample:
     returns: torch.Tensor | None = None
 
 
-def _collate(rows: Sequence[Sample], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded ``input_ids``/``attention_mask [B, L]``, ``resp_pos``/``resp_tokens``/``mask
-    [B, T]`` (``resp_pos[t]``: the position whose output predicts response token t)."""
-    b = len(rows)
-    seq = max(len(r.prompt_ids) + len(r.response_ids) for r in rows)
-    t_len = max(len(r.response_ids) for r in rows)
-    input_ids = torch.full((b, seq), pad_id, dtype=torch.long)
-    attn = torch.zeros((b, seq), dtype=torch.long)
-    pos = torch.zeros((b, t_len), dtype=torch.long)
-    tok = torch.full((b, t_len), pad_id, dtype=torch.long)
-    mask = torch.zeros((b, t_len))
-    for i, r in enumerate(rows):
-        ids = r.prompt_ids + r.response_ids
-        p, n = len(r.prompt_ids), len(r.response_ids)
-        input_ids[i, : len(ids)] = torch.tensor(ids)
-        attn[i, : len(ids)] = 1
-        pos[i, :n] = torch.arange(p - 1, p - 1 + n)
-        tok[i, :n] = torch.tensor(r.response_ids)
-        mask[i, :n] = 1.0
-    return {"input_ids": input_ids, "attention_mask": attn, "pos": pos, "tok": tok, "mask": mask}
-
-
-def _forward(
-    policy: Any, critic: Any, batch: Mapping[str, torch.Tensor], device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Log-probs ``[B, T]`` of the response tokens and values ``[B, T, C]`` (or ``None``); the
-    decoder runs once and the LM head only at response positions; the heads read detached states."""
-    out = policy.base_model(
-        input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
-    )
-    hidden = out.last_hidden_state  # [B, L, H]
-    pos = batch["pos"].to(device)
-    h = torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # [B, T, H]
-    logits = policy.get_output_embeddings()(h)  # [B, T, V]
-    logprobs = L.token_logprobs(logits, batch["tok"].to(device))
-    values = critic(h.detach()) if critic is not None else None
-    return logprobs, values
-
-
-def _pad(xs: Sequence[torch.Tensor], t_len: int) -> torch.Tensor:
-    out = torch.zeros((len(xs), t_len, *xs[0].shape[1:]), dtype=xs[0].dtype)
-    for i, x in enumerate(xs):
-        out[i, : x.shape[0]] = x
-    return out
-
-
-def ppo_update(
+def update_samples(
+    cfg: Any,
     policy: Any,
     optimizer: torch.optim.Optimizer,
     samples: Sequence[Sample],
@@ -326,111 +283,67 @@ def ppo_update(
     *,
     critic: Any = None,
     pad_id: int = 0,
-    clip: float = 0.2,
-    value_clip: float | None = 0.2,
-    vf_coef: float = 0.5,
-    max_grad_norm: float = 1.0,
-    micro_batch_size: int = 4,
-    update_epochs: int = 1,
-    num_minibatches: int = 1,
-    seed: int = 0,
     step: int = 1,
 ) -> dict[str, float]:
-    """One PPO iteration's update over this rank's ``samples``, with the other ranks.
-
-    The same steps as the single-process trainer (``rlsp_agents.train``): the sampling policy's
-    log-probs (and values) in a no-gradient pass, then ``update_epochs`` x ``num_minibatches``
-    optimizer steps, each accumulating the clipped policy loss (plus ``vf_coef`` x the clipped
-    value loss) over micro-batches, divided by the minibatch's *global* token count; the summed
-    gradients are all-reduced before clipping, so every rank steps identically. Each rank's
-    minibatch ``m`` is its ``m``-th slice of its own shuffled samples; their union is the global
-    minibatch.
+    """One PPO iteration's update over this rank's ``samples`` whose advantages are given: the
+    trainer's own steps, nothing re-implemented (:func:`rlsp_agents.train.old_policy_pass`, then
+    :func:`rlsp_agents.train.ppo_update` with ``ctx``), for tests and the self-check.
 
     Args:
-        policy: a transformers causal LM (``base_model`` + output embeddings).
-        optimizer: over the policy's (and critic's) parameters; param group 0 is the policy's.
-        samples: this rank's responses (whole groups), with their advantages.
+        cfg: a :class:`~rlsp_agents.config.TrainConfig` (``micro_batch_size``,
+            ``update_epochs``, ``num_minibatches``, ``clip``, ``max_grad_norm``, ...).
+        policy: a transformers causal LM.
+        optimizer: param group 0 the policy's, group 1 the critic's (when there is one).
+        samples: this rank's responses (whole groups), every one kept.
         ctx: the :class:`DistContext` (one process: ``DistContext()``).
         critic: ``ValueHeads`` or ``None``; with it every sample needs ``returns``.
 
     Returns:
-        Metrics averaged over the ranks: ``losses/policy``, ``losses/value`` (with a critic),
-        ``charts/clipfrac``, ``charts/grad_norm``, ``charts/tokens``.
+        The trainer's update statistics, summed over the ranks (``policy``, ``value``,
+        ``clipfrac``, ``tokens``, ``grad_norm``, ...).
 
     Raises:
         ValueError: no samples, or a critic without returns.
     """
-    import numpy as np
+    import contextlib
+
+    from rlsp_agents.batching import pad_stack
+    from rlsp_agents.train import old_policy_pass, ppo_update
 
     if not samples:
-        raise ValueError("ppo_update needs at least one sample on every rank")
+        raise ValueError("update_samples needs at least one sample on every rank")
     if critic is not None and any(s.returns is None for s in samples):
         raise ValueError("with a critic every sample needs returns")
-    device = ctx.device
-    n = len(samples)
-    lengths = [len(s.response_ids) for s in samples]
-    order = sorted(range(n), key=lambda i: len(samples[i].prompt_ids) + lengths[i])
-    old_lp: list[torch.Tensor] = [torch.empty(0)] * n
-    old_v: list[torch.Tensor | None] = [None] * n
-    with torch.no_grad():  # the sampling policy's log-probs and values
-        for k in range(0, n, micro_batch_size):
-            mb = order[k : k + micro_batch_size]
-            lp, v = _forward(policy, critic, _collate([samples[i] for i in mb], pad_id), device)
-            for j, i in enumerate(mb):
-                old_lp[i] = lp[j, : lengths[i]].float().cpu()
-                if v is not None:
-                    old_v[i] = v[j, : lengths[i]].float().cpu()
-
-    policy_params = list(optimizer.param_groups[0]["params"])
-    other_params = [p for g in optimizer.param_groups[1:] for p in g["params"]]
-    rng = np.random.default_rng([seed, step, ctx.rank])
-    stats = {"policy": 0.0, "value": 0.0, "clip": 0.0, "tokens": 0.0}
-    grad_norms: list[float] = []
-    for _epoch in range(update_epochs):
-        perm = [int(i) for i in rng.permutation(n)]
-        for mini in np.array_split(np.array(perm, dtype=np.int64), num_minibatches):
-            mini = [int(i) for i in mini]
-            denom = _scalar(sum(lengths[i] for i in mini), ctx)  # tokens of the global minibatch
-            mini.sort(key=lambda i: len(samples[i].prompt_ids) + lengths[i])
-            for k in range(0, len(mini), micro_batch_size):
-                mb = mini[k : k + micro_batch_size]
-                batch = _collate([samples[i] for i in mb], pad_id)
-                mask = batch["mask"]
-                t_len = mask.shape[1]
-                lp, v = _forward(policy, critic, batch, device)
-                lp = lp.cpu()
-                olp = _pad([old_lp[i] for i in mb], t_len)
-                adv = _pad([samples[i].advantages.float() for i in mb], t_len)
-                pg, clipfrac = L.policy_loss(lp, olp, adv, mask, clip=clip, denom=denom)
-                loss = pg
-                if critic is not None and v is not None:
-                    ov = _pad([old_v[i] for i in mb], t_len)  # type: ignore[misc]
-                    ret = _pad([samples[i].returns for i in mb], t_len)  # type: ignore[misc]
-                    vl = L.value_loss(v.cpu(), ov, ret, mask, clip=value_clip, denom=denom)
-                    loss = loss + vf_coef * vl
-                    stats["value"] += float(vl.detach())
-                loss.backward()
-                tokens = float(mask.sum())
-                stats["policy"] += float(pg.detach())
-                stats["clip"] += float(clipfrac) * tokens
-                stats["tokens"] += tokens
-            all_reduce_gradients(policy_params + other_params, ctx)
-            grad_norms.append(float(torch.nn.utils.clip_grad_norm_(policy_params, max_grad_norm)))
-            if other_params:
-                torch.nn.utils.clip_grad_norm_(other_params, max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-    n_updates = update_epochs * num_minibatches
-    # losses are already divided by the global token count: their sum over ranks is the loss
-    out = {
-        "losses/policy": _scalar(stats["policy"], ctx) / n_updates,
-        "charts/clipfrac": _scalar(stats["clip"], ctx) / max(_scalar(stats["tokens"], ctx), 1.0),
-        "charts/grad_norm": sum(grad_norms) / len(grad_norms),
-        "charts/tokens": _scalar(stats["tokens"], ctx),
-    }
-    if critic is not None:
-        out["losses/value"] = _scalar(stats["value"], ctx) / n_updates
-    return out
+    rows = list(samples)
+    t_max = max(len(s.response_ids) for s in rows)
+    old = old_policy_pass(
+        policy,
+        critic,
+        None,
+        rows,  # type: ignore[arg-type]
+        micro_batch_size=cfg.micro_batch_size,
+        pad_id=pad_id,
+        autocast=contextlib.nullcontext,
+        needed=True,
+    )
+    adv = pad_stack([s.advantages.float() for s in rows], t_max)
+    returns = pad_stack([s.returns for s in rows], t_max) if critic is not None else None
+    return ppo_update(
+        cfg,
+        policy=policy,
+        critic=critic,
+        ref=None,
+        optimizer=optimizer,
+        rows=rows,  # type: ignore[arg-type]
+        kept=list(range(len(rows))),
+        adv_all=adv,
+        returns_all=returns,
+        old=old,
+        pad_id=pad_id,
+        autocast=contextlib.nullcontext,
+        step=step,
+        ctx=ctx,
+    )
 
 
 # ------------------------------------------------------------------- torchrun self-check
@@ -439,6 +352,8 @@ def _selfcheck(args: argparse.Namespace) -> int:
     import copy
 
     from transformers import LlamaConfig, LlamaForCausalLM
+
+    from rlsp_agents.config import TrainConfig
 
     ctx = init_distributed(args.backend)
     try:
@@ -465,13 +380,14 @@ def _selfcheck(args: argparse.Namespace) -> int:
             )
         mine = [s for j in shard_groups(groups, ctx) for s in samples[j * k : (j + 1) * k]]
         ref = copy.deepcopy(policy)
+        cfg = TrainConfig(micro_batch_size=3, max_grad_norm=0.5)
         opt = torch.optim.AdamW(policy.parameters(), lr=1e-3)
-        ppo_update(policy, opt, mine, ctx, micro_batch_size=3, max_grad_norm=0.5)
+        update_samples(cfg, policy, opt, mine, ctx)
         ref_opt = torch.optim.AdamW(ref.parameters(), lr=1e-3)
-        ppo_update(ref, ref_opt, samples, DistContext(device=ctx.device), micro_batch_size=3,
-                   max_grad_norm=0.5)  # fmt: skip
+        update_samples(cfg, ref, ref_opt, samples, DistContext(device=ctx.device))
         diff = max(
-            float((a - b).abs().max()) for a, b in zip(policy.parameters(), ref.parameters())
+            float((a.detach() - b.detach()).abs().max())
+            for a, b in zip(policy.parameters(), ref.parameters())
         )
         worst = _scalar(diff, ctx, "max")
         if ctx.is_main:

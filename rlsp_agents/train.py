@@ -19,6 +19,12 @@ The algorithm is :func:`train`, one loop read top to bottom (CleanRL style); eac
    penalty, gradients accumulated over micro-batches, one optimizer step per minibatch;
 5. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
 
+Under ``torchrun`` (``WORLD_SIZE > 1``) the same loop runs data parallel
+(:mod:`rlsp_agents.distributed`): each rank samples its own whole groups, the whitening and the
+DASH filter use global statistics, :func:`ppo_update` all-reduces the gradients before clipping,
+the metrics are reduced and rank 0 alone writes metrics, checkpoints and plots. Without
+``WORLD_SIZE`` nothing of this runs.
+
 Example (the run is skipped in the doctests: it needs the embedded model, a download):
     >>> from rlsp_agents.config import TrainConfig
     >>> cfg = TrainConfig(total_steps=2, prompts_per_step=2, samples_per_prompt=2,
@@ -136,9 +142,14 @@ def compute_advantages(
     old: OldPolicy,
     channels: list[str],
     weights: dict[str, float],
+    ctx: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Per-token advantages ``[N, T]``, returns ``[N, T, C]`` (None without a critic) and the
-    response mask ``[N, T]``, in the configured advantage mode."""
+    response mask ``[N, T]``, in the configured advantage mode.
+
+    With a multi-process ``ctx`` (:class:`rlsp_agents.distributed.DistContext`) ``rows`` are this
+    rank's whole groups: GAE and group advantages stay local, the per-channel whitening uses the
+    statistics of every rank's batch (:func:`rlsp_agents.distributed.global_masked_whiten`)."""
     import torch
 
     from rlsp_agents import losses as L
@@ -155,24 +166,38 @@ def compute_advantages(
         values_all = pad_stack(old.values, t_max)  # [N, T, C]
         rewards_tok = L.terminal_rewards(scores, mask_all)  # [N, T, C]
         adv_c, returns_all = L.gae(rewards_tok, values_all, mask_all, gamma=cfg.gamma, lam=cfg.lam)
-        per_channel = {c: L.masked_whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)}
+        whiten = L.masked_whiten
+        if ctx is not None and ctx.enabled:
+            from rlsp_agents.distributed import global_masked_whiten
+
+            def whiten(x: Any, m: Any) -> Any:
+                return global_masked_whiten(x, m, ctx)
+
+        per_channel = {c: whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)}
         return L.combine_channels(per_channel, weights), returns_all, mask_all  # [N, T]
     g_adv = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
     per_sample = L.combine_channels({c: g_adv[:, k] for k, c in enumerate(channels)}, weights)
     return per_sample.unsqueeze(1) * mask_all, None, mask_all  # [N, T]
 
 
-def _minibatches(kept: list[int], cfg: TrainConfig, step: int) -> list[list[int]]:
+def _minibatches(
+    kept: list[int], cfg: TrainConfig, step: int, rank: int | None = None
+) -> list[list[int]]:
     """The minibatches of every update epoch, in order: ``update_epochs x num_minibatches``
-    shuffled slices of the kept responses (empty slices dropped)."""
+    shuffled slices of the kept responses (empty slices dropped).
+
+    With ``rank`` (several processes) the shuffle is the rank's own and empty slices are kept:
+    every rank takes part in every optimizer step's collectives, with or without rows in it.
+    """
     import numpy as np
 
-    rng = np.random.default_rng([cfg.seed, step])
+    rng = np.random.default_rng([cfg.seed, step] if rank is None else [cfg.seed, step, rank])
     out = []
     for _epoch in range(cfg.update_epochs):
         perm = [kept[i] for i in rng.permutation(len(kept))]
-        out += [[int(i) for i in m] for m in np.array_split(np.array(perm), cfg.num_minibatches)]
-    return [m for m in out if m]
+        split = np.array_split(np.array(perm, dtype=np.int64), cfg.num_minibatches)
+        out += [[int(i) for i in m] for m in split]
+    return [m for m in out if m] if rank is None else out
 
 
 def ppo_update(
@@ -190,13 +215,26 @@ def ppo_update(
     pad_id: int,
     autocast: Callable[[], Any],
     step: int,
+    ctx: Any = None,
 ) -> dict[str, float]:
     """The PPO update of one iteration: for each minibatch, clipped losses accumulated over
-    micro-batches, gradient clipping, one optimizer step. Returns summed loss statistics."""
+    micro-batches, gradient clipping, one optimizer step. Returns summed loss statistics.
+
+    With a multi-process ``ctx`` (:class:`rlsp_agents.distributed.DistContext`, ``world_size >
+    1``) ``rows`` are this rank's and the update is the single-process update of the union of
+    every rank's rows: each minibatch's loss is divided by the token count of the *global*
+    minibatch (the union of the ranks' ``m``-th slices), the summed gradients are all-reduced
+    before clipping (so every rank steps identically), and the returned statistics are summed
+    over the ranks (``grad_norm``: the global norm, the same on every rank).
+    """
     import torch
 
     from rlsp_agents import losses as L
     from rlsp_agents.batching import collate, forward, micro_batches, pad_stack
+
+    dist_on = ctx is not None and ctx.enabled
+    if dist_on:
+        from rlsp_agents.distributed import all_reduce_, all_reduce_gradients
 
     stats = dict.fromkeys(
         ("policy", "value", "kl_ref", "entropy", "approx_kl", "clipfrac", "tokens", "train_tokens"),
@@ -204,8 +242,14 @@ def ppo_update(
     )
     grad_norms: list[float] = []
     actor_params = optimizer.param_groups[0]["params"]
-    for mini in _minibatches(kept, cfg, step):
+    all_params = [p for g in optimizer.param_groups for p in g["params"]]
+    for mini in _minibatches(kept, cfg, step, ctx.rank if dist_on else None):
         denom = float(sum(len(rows[i].response_ids) for i in mini))  # tokens in this minibatch
+        if dist_on:  # the global minibatch's tokens: one loss denominator for all ranks
+            t = torch.tensor([denom], dtype=torch.float64, device=ctx.device)
+            denom = float(all_reduce_(t, ctx)[0])
+            if denom == 0:  # no rank has a row in it (the same decision on every rank)
+                continue
         for mb in micro_batches(mini, rows, cfg.micro_batch_size):
             batch = collate([rows[i] for i in mb], pad_id)
             lp, v, ent = forward(
@@ -252,11 +296,17 @@ def ppo_update(
             stats["clipfrac"] += float(clipfrac) * n_tok
             stats["tokens"] += n_tok
             stats["train_tokens"] += int(batch["attention_mask"].sum())
+        if dist_on:
+            all_reduce_gradients(all_params, ctx)  # before clipping: the global gradient
         grad_norms.append(float(torch.nn.utils.clip_grad_norm_(actor_params, cfg.max_grad_norm)))
         if critic is not None:
             torch.nn.utils.clip_grad_norm_(optimizer.param_groups[1]["params"], cfg.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+    if dist_on:  # per-rank sums (losses already over the global denominator) -> global sums
+        keys = sorted(stats)
+        t = torch.tensor([stats[k] for k in keys], dtype=torch.float64, device=ctx.device)
+        stats = dict(zip(keys, all_reduce_(t, ctx).tolist()))
     stats["grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
     return stats
 
@@ -304,6 +354,23 @@ def _metrics(
     row["charts/clipfrac"] = stats["clipfrac"] / tok
     row["charts/grad_norm"] = stats["grad_norm"]
     return row
+
+
+def _global_row(row: dict[str, Any], n: int, ctx: Any) -> dict[str, Any]:
+    """The logged row over every rank: the ``n``-weighted mean of each rank's value (a batch mean
+    of the union; the update's statistics are already global, the same on every rank), and for
+    each ``<key>_std`` the standard deviation of the union (from the reduced second moments)."""
+    from rlsp_agents.distributed import reduce_metrics
+
+    ext = {k: float(v) for k, v in row.items()}
+    stds = [k for k in row if k.endswith("_std") and k[: -len("_std")] in row]
+    for k in stds:
+        ext[f"{k}/second_moment"] = row[k] ** 2 + row[k[: -len("_std")]] ** 2
+    red = reduce_metrics(ext, ctx, weight=float(n))
+    for k in stds:
+        var = red.pop(f"{k}/second_moment") - red[k[: -len("_std")]] ** 2
+        red[k] = max(var, 0.0) ** 0.5
+    return {k: row[k] if k == "step" else red[k] for k in row}
 
 
 def _learner(
@@ -374,6 +441,7 @@ def train(
     from tqdm.auto import tqdm
     from transformers import AutoTokenizer
 
+    from rlsp_agents import distributed as D
     from rlsp_agents import losses as L
     from rlsp_agents.checkpoint import latest_checkpoint, rng_state, save_checkpoint
     from rlsp_agents.metrics import MetricsLog, read_metrics
@@ -381,6 +449,11 @@ def train(
     from rlsp_agents.rollouts import collect_rollouts, make_envs
 
     cfg.validate()
+    # several processes under torchrun (WORLD_SIZE > 1): data parallel, whole groups per rank
+    own_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not D.dist.is_initialized()
+    ctx = D.init_distributed() if int(os.environ.get("WORLD_SIZE", "1")) > 1 else D.DistContext()
+    my_groups = D.shard_groups(cfg.prompts_per_step, ctx)  # range(P) on one process
+    main = ctx.is_main
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
@@ -389,6 +462,8 @@ def train(
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if ctx.enabled:
+        device = str(ctx.device)  # cuda:LOCAL_RANK, or cpu
 
     def autocast() -> Any:
         if cfg.precision != "bf16-autocast":
@@ -407,33 +482,38 @@ def train(
     )
     channels = cfg.active_channels()
     policy, critic, ref, optimizer = _learner(cfg, load_from, model_path, channels, device)
+    if critic is not None:
+        D.broadcast_module_(critic, ctx)  # identical replicas (the policy is read from one file)
     start_step, elapsed_before, acc_ema = 0, 0.0, 0.0
     if ckpt is not None:
         start_step, elapsed_before, acc_ema = _restore(ckpt, critic, optimizer)
-    metrics_log = MetricsLog(
-        out / "metrics.jsonl", truncate_after_step=start_step if ckpt is not None else None
-    )
-    (out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
+    metrics_log = None
+    if main:  # metrics, config, checkpoints, plots: written once, by rank 0
+        metrics_log = MetricsLog(
+            out / "metrics.jsonl", truncate_after_step=start_step if ckpt is not None else None
+        )
+        (out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2))
 
     # --- the vector env (the only way to problems and rewards) and the sampler ---
     env_kwargs = cfg.env_kwargs_dict()
     envs = make_envs(
         cfg.env_id,
-        num_prompts=cfg.prompts_per_step,
+        num_prompts=len(my_groups),
         group_size=cfg.samples_per_prompt,
         split="train",
         reward_weights=cfg.reward_preset,
         **env_kwargs,
     )
     own_sampler = sampler is None
+    sampler_seed = cfg.seed + 100_003 * ctx.rank  # one sampler per rank, its own stream
     if own_sampler:
         from rlsp_agents.sampler import make_sampler
 
         if cfg.sampler == "transformers":
-            sampler = make_sampler("transformers", policy, tokenizer=tokenizer, seed=cfg.seed)
+            sampler = make_sampler("transformers", policy, tokenizer=tokenizer, seed=sampler_seed)
         else:
             sampler = make_sampler(
-                "vllm", load_from, seed=cfg.seed, max_model_len=cfg.max_new_tokens + 1024
+                "vllm", load_from, seed=sampler_seed, max_model_len=cfg.max_new_tokens + 1024
             )
     elif ckpt is not None:
         sampler.sync_weights(policy)
@@ -447,13 +527,21 @@ def train(
         initial=start_step,
         desc="PPO",
         unit="it",
-        disable=not cfg.progress,
+        disable=not cfg.progress or not main,
         dynamic_ncols=True,
     )
     last_row: dict[str, Any] = {}
     try:
         for step in range(start_step + 1, cfg.total_steps + 1):
-            if cfg.max_minutes is not None and time.perf_counter() - t_run > 60 * cfg.max_minutes:
+            over = (
+                cfg.max_minutes is not None and time.perf_counter() - t_run > 60 * cfg.max_minutes
+            )
+            if ctx.enabled:  # every rank stops at the same iteration
+                over = (
+                    D.all_reduce_(torch.tensor([float(over)], device=ctx.device), ctx, "max").item()
+                    > 0
+                )
+            if over:
                 _log(f"time budget of {cfg.max_minutes} min reached: stopping after {completed}")
                 break
             t_step = time.perf_counter()
@@ -462,7 +550,10 @@ def train(
             batch = collect_rollouts(
                 envs,
                 sampler,
-                seed=_reset_seeds(cfg, step),
+                seed=_reset_seeds(cfg, step)[
+                    my_groups.start * cfg.samples_per_prompt : my_groups.stop
+                    * cfg.samples_per_prompt
+                ],
                 max_new_tokens=cfg.max_new_tokens,
                 temperature=cfg.temperature,
                 top_p=cfg.top_p,
@@ -499,9 +590,14 @@ def train(
                     correctness=acc_ema,
                     channel=cfg.schedule_channel,
                 )
-            adv_all, returns_all, mask_all = compute_advantages(cfg, rows, old, channels, weights)
+            adv_all, returns_all, mask_all = compute_advantages(
+                cfg, rows, old, channels, weights, ctx
+            )
             sample_mag = (adv_all.abs() * mask_all).sum(1) / mask_all.sum(1)  # [N]
-            keep = L.filter_by_advantage(sample_mag, cfg.filter_tau)
+            if ctx.enabled:  # the threshold's fallback (keep the best one) is over all ranks
+                keep = D.global_filter_by_advantage(sample_mag, cfg.filter_tau, ctx)
+            else:
+                keep = L.filter_by_advantage(sample_mag, cfg.filter_tau)
             kept = [i for i in range(len(rows)) if bool(keep[i])]
             t_advantage = time.perf_counter() - t0
 
@@ -521,6 +617,7 @@ def train(
                 pad_id=pad_id,
                 autocast=autocast,
                 step=step,
+                ctx=ctx,
             )
             t_train = time.perf_counter() - t0
 
@@ -531,6 +628,8 @@ def train(
 
             # 6. LOG
             acc = batch.accuracy
+            if ctx.enabled:  # the schedule's correctness EMA must be the same on every rank
+                acc = D.reduce_metrics({"acc": acc}, ctx, weight=len(rows))["acc"]
             acc_ema = acc if step == 1 and start_step == 0 else 0.7 * acc_ema + 0.3 * acc
             row = {"step": step}
             row |= _metrics(
@@ -553,7 +652,9 @@ def train(
                 "charts/sample_tokens_per_s": sum(len(r.response_ids) for r in rows)
                 / max(batch.sample_s, 1e-9),
             }
-            if cfg.eval_n > 0 and cfg.eval_every > 0 and step % cfg.eval_every == 0:
+            if ctx.enabled:
+                row = _global_row(row, len(rows), ctx)
+            if main and cfg.eval_n > 0 and cfg.eval_every > 0 and step % cfg.eval_every == 0:
                 t0 = time.perf_counter()
                 row["eval/accuracy"] = _held_out_accuracy(cfg, sampler, env_kwargs)
                 row["time/eval"] = time.perf_counter() - t0
@@ -561,14 +662,17 @@ def train(
                 _log(f"step {step} sample (correct={r.correct}): {r.text[:300]!r}")
             row["time/step"] = time.perf_counter() - t_step
             row["time/elapsed"] = elapsed_before + (time.perf_counter() - t_run)
-            metrics_log.write(row)
+            if metrics_log is not None:
+                metrics_log.write(row)
 
             # 7. CHECKPOINT (only the newest is kept); a SIGKILL loses at most this iteration
             if cfg.checkpoint_every and (
                 step % cfg.checkpoint_every == 0 or step == cfg.total_steps
             ):
                 t0 = time.perf_counter()
-                save_checkpoint(
+                D.on_main(  # rank 0 writes; every rank waits until it is complete
+                    ctx,
+                    save_checkpoint,
                     out,
                     step,
                     policy=policy,
@@ -584,7 +688,8 @@ def train(
                         "config": config_to_dict(cfg),
                     },
                 )
-                _log(f"checkpoint step {step} ({time.perf_counter() - t0:.1f} s)")
+                if main:
+                    _log(f"checkpoint step {step} ({time.perf_counter() - t0:.1f} s)")
             if on_step is not None:
                 on_step(
                     {
@@ -606,6 +711,8 @@ def train(
 
         # --- the end: final model, held-out evaluation, plots ---
         summary: dict[str, Any] = {"steps": completed, "out": str(out), "last": last_row}
+        if not main:  # the other ranks are done: rank 0 writes the final model and plots
+            return summary
         if cfg.save_final:
             final = out / "final"
             policy.save_pretrained(final, safe_serialization=True)
@@ -628,6 +735,8 @@ def train(
         envs.close()
         if own_sampler and sampler is not None:
             sampler.close()
+        if own_group:
+            D.teardown(ctx)
 
 
 def _held_out_accuracy(cfg: TrainConfig, sampler: Any, env_kwargs: dict[str, Any]) -> float:
@@ -667,6 +776,7 @@ examples:
   rlsp train --env-kwargs '{"length_scale": 50}' --channel-weights correctness=1,diversity=0.1
   rlsp train --sampler transformers --total-steps 2 --prompts-per-step 2 --max-new-tokens 32
   rlsp train --out runs/train --resume                  # continue after a crash or kill -9
+  torchrun --nproc_per_node 2 -m rlsp_agents.cli train --sampler transformers   # N ranks (docs/scaling.md)
 """
 
 
@@ -708,6 +818,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rlsp train: error: {e}", file=sys.stderr)
         return 2
     summary = train(cfg)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun: rank 0 reports
+        return 0
     last = summary.get("last", {})
     print(
         json.dumps(

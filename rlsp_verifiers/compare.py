@@ -340,6 +340,15 @@ def expr_equal(a: Expr, b: Expr, ctx: _Ctx) -> Decision:
 # ---------------------------------------------------------------- structures
 
 
+def _has_label_relation(v: Any) -> bool:
+    """Whether a value holds a relation whose first side is a label (``\\frac{NO}{BO} = ...``)."""
+    if isinstance(v, Rel):
+        return isinstance(v.sides[0], Expr) and _is_label(v.sides[0])
+    if isinstance(v, (Seq, SetV, Answers)):
+        return any(_has_label_relation(x) for x in v.items)
+    return False
+
+
 def _assignment_value(r: Rel, approx: bool = False) -> Any | None:
     # approx (``x \\approx 6`` read as ``x = 6``) is never enabled: "approximately" is a
     # hedge (tests/verifiers/test_verifier_adversarial.py), in both modes
@@ -882,14 +891,14 @@ def _compare(
     if md and mode == "eval":
         ctx.gold_decimals = len(md.group(1))
     try:
-        graw, gsyms = parse_written(ng2, deadline)
+        graw, gsyms, _ = parse_written(ng2, deadline)
     except ParseError:
         # an unparseable gold can only match as text
         ok = ka.lower() == kg.lower() and bool(re.fullmatch(r"[A-Za-z ]+", ka))
         return Decision(ok, "equal" if ok else "gold_unparseable", "string")
     deadline.check()
     try:
-        araw, asyms = parse_written(na2, deadline)
+        araw, asyms, alabels = parse_written(na2, deadline)
     except Undefined:
         return Decision(False, "undefined", "numeric")
     except ParseError:
@@ -898,11 +907,11 @@ def _compare(
     # i is the imaginary unit only when the gold is complex: read both again with i = I
     if is_mathy_i(graw):
         try:
-            graw, gsyms = parse_written(ng2, deadline, imaginary=True)
+            graw, gsyms, _ = parse_written(ng2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "gold_unparseable", "string")
         try:
-            araw, asyms = parse_written(na2, deadline, imaginary=True)
+            araw, asyms, alabels = parse_written(na2, deadline, imaginary=True)
         except ParseError:
             return Decision(False, "unparseable", "string")
         deadline.check()
@@ -925,7 +934,7 @@ def _compare(
                 break
     else:
         last = _equal(av, gv, ctx)
-    if last.equal and _cancelled_variables(araw, asyms, gsyms):
+    if last.equal and _cancelled_variables(araw, asyms, gsyms, alabels):
         return Decision(False, "free_variables", "structural")
     if policy == "literal" and last.equal and _unevaluated(araw, graw):
         return Decision(False, "unevaluated", "structural")
@@ -933,15 +942,21 @@ def _compare(
 
 
 def _cancelled_variables(
-    answer: Any, written: frozenset[Symbol], gold_written: frozenset[Symbol]
+    answer: Any,
+    written: frozenset[Symbol],
+    gold_written: frozenset[Symbol],
+    label_written: frozenset[Symbol] = frozenset(),
 ) -> bool:
     """Whether the answer names a variable the gold does not have and sympy cancelled it.
 
     ``x - x + 5``, ``0 \\cdot y`` and ``not 0`` (n*o*t*0) are built as ``5``, ``0``, ``0``:
     the variable is gone from the value but not from what was written. Symbols that survive
-    in the structure (labels ``x = 3``, the variable of ``x \\geq 5``) were compared already.
+    in the structure (labels ``x = 3``, the variable of ``x \\geq 5``) were compared already,
+    and so were the letters of a label that cancel in it (``\\frac{NO}{BO} = ...`` is N/B).
     """
     extra = written - gold_written
+    if extra and _has_label_relation(plain(answer)):
+        extra = extra - label_written
     if not extra:
         return False
     surviving: set[Any] = set()

@@ -511,9 +511,11 @@ def tokenize(s: str) -> list[Tok]:
             if i == 0 or not s[i - 1].isalpha():
                 run = _RUN.match(s, i)
                 assert run is not None
-                if run.group(0).lower() in ENGLISH_WORDS:
+                word = run.group(0)
+                # lower case or capitalised ("not", "Never"); capital runs are labels (NO/BO)
+                if word.lower() in ENGLISH_WORDS and (word.islower() or word.istitle()):
                     # "not 0" is the word "not" and a number, never the product n*o*t*0
-                    toks.append(Tok("text", run.group(0)))
+                    toks.append(Tok("text", word))
                     i = run.end()
                     continue
             toks.append(Tok("letter", c))
@@ -534,7 +536,8 @@ _RUN = re.compile(r"[A-Za-z]+")
 #: variables: negations, hedges and sentence words a policy writes around a value. Short
 #: runs that are also common products (``at``, ``an``, ``be``, ``it`` in ``e^{it}``, ``is``,
 #: ``ab``, ``xy``) stay products, and the free-variables rule of the comparison refuses them
-#: where they cancel (``is 0``); ``or``/``and`` are list separators.
+#: where they cancel (``is 0``); ``or``/``and`` are list separators. Only lower-case or
+#: capitalised runs are words: capital runs are labels (``\frac{NO}{BO}``).
 ENGLISH_WORDS = frozenset(
     "not no isnt the of never wrong most least none than only also about maybe"
     " cannot cant yes but nor yet are was were this that then so thus hence answer final"
@@ -601,6 +604,8 @@ class _Parser:
         self.deadline = deadline
         #: every symbol the text names, also those sympy's constructors cancel (x - x, 0 y)
         self.written: set[Symbol] = set()
+        #: the symbols written in the first side of a relation (a label: \frac{NO}{BO} = ...)
+        self.first_sides: set[Symbol] = set()
 
     def _sym(self, name: str) -> Symbol:
         sym = Symbol(name)
@@ -789,8 +794,12 @@ class _Parser:
 
     def parse_relation(self) -> Any:
         self.enter()
+        before = set(self.written)
         sides = [self.parse_ratio()]
+        first_written = self.written - before
         ops: list[str] = []
+        if self._relop() is not None:
+            self.first_sides |= first_written
         while (op := self._relop()) is not None:
             self.i += 2 if op in ("<=", ">=", "!=") and self.at("ch", op[0]) else 1
             ops.append(op)
@@ -1463,8 +1472,9 @@ def parse(s: str, deadline: Any = None, *, imaginary: bool = False) -> Any:
 
 def parse_written(
     s: str, deadline: Any = None, *, imaginary: bool = False
-) -> tuple[Any, frozenset[Symbol]]:
-    """:func:`parse`, and every symbol the text names (also those that cancel at construction).
+) -> tuple[Any, frozenset[Symbol], frozenset[Symbol]]:
+    """:func:`parse`, every symbol the text names (also those that cancel at construction), and
+    those written in the first side of a relation (where a label stands).
 
     sympy's constructors evaluate as they build: ``x - x + 5`` is ``5`` and ``0 \\cdot y`` is
     ``0``; the second value still holds ``x`` and ``y``, so the comparison can refuse an answer
@@ -1472,7 +1482,7 @@ def parse_written(
 
     Example:
         >>> parse_written("x - x + 5")
-        (5, frozenset({x}))
+        (5, frozenset({x}), frozenset())
     """
     toks = tokenize(s)
     if not toks:
@@ -1485,10 +1495,10 @@ def parse_written(
             " ".join(t.val.split()) if t.kind == "text" else t.val for t in toks
         ).lower()
         if not re.search(r"\b(or|and)\b", words):
-            return Text(re.sub(r"\s+", "", words)), frozenset()
+            return Text(re.sub(r"\s+", "", words)), frozenset(), frozenset()
     parser = _Parser(toks, deadline, imaginary)
     value = parser.parse_top()
-    return value, frozenset(parser.written)
+    return value, frozenset(parser.written), frozenset(parser.first_sides)
 
 
 def is_mathy_i(value: Any) -> bool:

@@ -17,6 +17,7 @@ from transformers import AutoModelForCausalLM
 from rlsp_agents import distributed as D
 from rlsp_agents import losses as L
 from rlsp_agents.checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from rlsp_agents.config import TrainConfig
 from rlsp_agents.critic import ValueHeads
 
 
@@ -55,13 +56,21 @@ def main() -> None:
         except ValueError as exc:
             out["bad_keys"] = str(exc)
 
+        # the trainer's advantage step and logged row on this rank's rollouts
+        from test_distributed import trainer_path
+
+        out["trainer"] = trainer_path(
+            [spec["rollouts"][i] for i in rows], [spec["old_values"][i] for i in rows], ctx
+        )
+
         samples = [spec["samples"][i] for i in rows]
         hp = spec["hp"]
+        cfg = TrainConfig(**hp["update"])
 
         # 1. group mode (critic-free): one iteration of two epochs
         policy = AutoModelForCausalLM.from_pretrained(model_dir).eval()
         opt = torch.optim.AdamW(policy.parameters(), lr=hp["lr"])
-        out["stats_group"] = D.ppo_update(policy, opt, samples, ctx, **hp["update"])
+        out["stats_group"] = D.update_samples(cfg, policy, opt, samples, ctx)
         out["params_group"] = params(policy)
 
         # 2. with value heads (replicated, trained on the detached states)
@@ -77,13 +86,13 @@ def main() -> None:
         ]
         opt = torch.optim.AdamW(groups)
         out["critic_init"] = params(critic)
-        out["stats_critic"] = D.ppo_update(policy, opt, samples, ctx, critic=critic, **hp["update"])
+        out["stats_critic"] = D.update_samples(cfg, policy, opt, samples, ctx, critic=critic)
         out["params_critic"] = params(policy, critic)
 
         # 3. checkpoint written once, every rank resumes, the next update continues the run
         policy = AutoModelForCausalLM.from_pretrained(model_dir).eval()
         opt = torch.optim.AdamW(policy.parameters(), lr=hp["lr"])
-        D.ppo_update(policy, opt, samples, ctx, **hp["update"], step=1)
+        D.update_samples(cfg, policy, opt, samples, ctx, step=1)
         run = out_dir / "run"
         written = D.on_main(
             ctx,
@@ -105,7 +114,7 @@ def main() -> None:
         out["resumed_equal"] = all(
             torch.equal(a, b) for a, b in zip(params(resumed), params(policy))
         )
-        D.ppo_update(resumed, opt2, samples, ctx, **hp["update"], step=2)
+        D.update_samples(cfg, resumed, opt2, samples, ctx, step=2)
         out["params_resumed"] = params(resumed)
         torch.save(out, out_dir / f"rank{ctx.rank}.pt")
     finally:

@@ -1,6 +1,7 @@
 """The multi-process agent (rlsp_agents.distributed) on CPU: 2 gloo ranks started by ``torchrun``.
 
-One PPO update on 2 ranks, each with whole groups of the global batch, must give the parameters
+The update is the trainer's own (``rlsp_agents.train.ppo_update`` with a ``DistContext``, through
+``distributed.update_samples``). One PPO update on 2 ranks, each with whole groups of the global batch, must give the parameters
 of the single-process update on the whole batch, with the project's loss functions
 (``rlsp_agents.losses``) and a tiny real transformers model built from a config (random weights,
 no download). Tolerance: max |param difference| <= 1e-5 after AdamW steps of lr 1e-3 (the updates
@@ -20,6 +21,7 @@ import torch
 
 from rlsp_agents import distributed as D
 from rlsp_agents import losses as L
+from rlsp_agents.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -57,6 +59,24 @@ def _spec() -> dict:
                 returns=torch.rand(t, 2, generator=g),
             )
         )
+    # the trainer's own rollouts: two channels, a critic's values per token (decoupled mode)
+    from rlsp_agents.rollouts import Rollout
+
+    rollouts = [
+        Rollout(
+            group=i // K,
+            prompt_ids=s.prompt_ids,
+            response_ids=s.response_ids,
+            text="",
+            finish_reason="stop" if i % 3 else "length",
+            num_tokens=len(s.response_ids),
+            rewards={"correctness": float(scores[i, 0]), "format": float(scores[i, 1])},
+            total=float(scores[i, 0] + 0.5 * scores[i, 1]),
+            correct=bool(scores[i, 0] > 0.5),
+        )
+        for i, s in enumerate(samples)
+    ]
+    old_values = [torch.randn(len(s.response_ids), 2, generator=g) for s in samples]
     t_max = 9
     mask = torch.zeros(n, t_max)
     for i, s in enumerate(samples):
@@ -71,7 +91,34 @@ def _spec() -> dict:
         "mag": torch.rand(n, generator=g),
         "tau": 0.5,
         "hp": HP,
+        "rollouts": rollouts,
+        "old_values": old_values,
     }
+
+
+TRAIN_CFG = {"advantage": "decoupled", "channel_weights": "correctness=1,format=0.5"}
+
+
+def trainer_path(rows, old_values, ctx=None):
+    """The trainer's advantage step and logged row (``rlsp_agents.train``) on ``rows``; with a
+    multi-process ``ctx`` the global whitening and the row reduction (used by the worker too)."""
+    from rlsp_agents import train as T
+
+    cfg = TrainConfig(**TRAIN_CFG)
+    channels, weights = cfg.active_channels(), cfg.weights()
+    old = T.OldPolicy([None] * len(rows), list(old_values), [None] * len(rows))
+    adv, ret, mask = T.compute_advantages(cfg, rows, old, channels, weights, ctx)
+    mag = (adv.abs() * mask).sum(1) / mask.sum(1)
+    stats = dict.fromkeys(("policy", "entropy", "approx_kl", "clipfrac", "tokens"), 1.0)
+    stats["grad_norm"] = 1.0
+    kept = [i for i in range(len(rows)) if float(mag[i]) > 0.5]
+    row = T._metrics(
+        cfg, rows, weights=weights, stats=stats, kept=kept, sample_mag=mag,
+        has_critic=False, has_ref=False,
+    )  # fmt: skip
+    if ctx is not None and ctx.enabled:
+        row = T._global_row(row, len(rows), ctx)
+    return {"adv": adv, "returns": ret, "row": row}
 
 
 def _tiny_model(path: Path) -> None:
@@ -131,9 +178,10 @@ def _single(model_dir: Path, samples, *, critic_init=None, steps=(1,)):
         groups.append({"params": list(critic.parameters()), "lr": 10 * HP["lr"]})
     opt = torch.optim.AdamW(groups)
     stats = None
+    cfg = TrainConfig(**HP["update"])
     for step in steps:
-        stats = D.ppo_update(
-            policy, opt, samples, D.DistContext(), critic=critic, step=step, **HP["update"]
+        stats = D.update_samples(
+            cfg, policy, opt, samples, D.DistContext(), critic=critic, step=step
         )
     mods = [policy] + ([critic] if critic is not None else [])
     return [p.detach() for m in mods for p in m.parameters()], stats
@@ -185,8 +233,27 @@ class TestTwoGlooRanks:
             for p in AutoModelForCausalLM.from_pretrained(run["tmp"] / "model").parameters()
         ]
         assert _max_diff(ref, init) > 100 * TOL
-        for key in ("losses/policy", "charts/clipfrac", "charts/grad_norm", "charts/tokens"):
+        for key in ("policy", "clipfrac", "approx_kl", "grad_norm", "tokens"):
             assert r0["stats_group"][key] == pytest.approx(stats[key], rel=1e-4, abs=1e-6), key
+
+    def test_trainer_advantages_and_logged_row_are_global(self, run):
+        # rlsp_agents.train's own steps: decoupled advantages (GAE local, whitening global) and
+        # the logged row (batch means and standard deviations of the union of the ranks)
+        spec = run["spec"]
+        ref = trainer_path(spec["rollouts"], spec["old_values"])
+        t_max = ref["adv"].shape[1]
+        for key in ("adv", "returns"):
+            got = [r["trainer"][key] for r in run["ranks"]]
+            pad = [
+                torch.nn.functional.pad(x, (0, 0) * (x.dim() - 2) + (0, t_max - x.shape[1]))
+                for x in got
+            ]
+            assert torch.allclose(torch.cat(pad), ref[key], atol=1e-5), key
+        for r in run["ranks"]:
+            assert r["trainer"]["row"].keys() == ref["row"].keys()
+            for k, v in ref["row"].items():
+                assert r["trainer"]["row"][k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+        assert ref["row"]["reward/correctness_std"] > 0  # the spread is really compared
 
     def test_with_value_heads(self, run):
         r0, r1 = run["ranks"]
@@ -197,7 +264,7 @@ class TestTwoGlooRanks:
         )
         assert all(torch.equal(a, b) for a, b in zip(r0["params_critic"], r1["params_critic"]))
         assert _max_diff(r0["params_critic"], ref) <= TOL
-        assert r0["stats_critic"]["losses/value"] == pytest.approx(stats["losses/value"], rel=1e-4)
+        assert r0["stats_critic"]["value"] == pytest.approx(stats["value"], rel=1e-4)
 
     def test_checkpoint_written_once_and_resumed(self, run):
         r0, r1 = run["ranks"]
@@ -232,7 +299,7 @@ def test_single_process_context_is_a_no_op():
         ctx1 = D.init_distributed()
         assert ctx1.world_size == 1 and not ctx1.enabled and ctx1.is_main
     with pytest.raises(ValueError, match="at least one sample"):
-        D.ppo_update(None, None, [], ctx)  # type: ignore[arg-type]
+        D.update_samples(TrainConfig(), None, None, [], ctx)  # type: ignore[arg-type]
 
 
 def test_selfcheck_cli_help():

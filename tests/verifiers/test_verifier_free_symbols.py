@@ -29,6 +29,8 @@ def B(s: str) -> str:
 #: (answer, gold, why): an answer with a variable the gold does not have.
 FREE_REJECT = [
     ("not 0", "0", "a word read as letters before zero (n*o*t*0)"),
+    ("Never 0", "0", "a capitalised word"),
+    ("NOT 0", "0", "capital letters before zero: a label product that cancels"),
     ("x - x + 5", "5", "a variable that cancels in a sum"),
     ("0 \\cdot y", "0", "a variable times zero"),
     ("0y + 7", "7", "a zero coefficient"),
@@ -39,6 +41,7 @@ FREE_REJECT = [
     ("(0 \\cdot t, 3)", "(0, 3)", "inside a tuple"),
     ("x - x + 5, 2", "5, 2", "inside a list"),
     ("y=x-x+3", "3", "inside a labelled value"),
+    ("x - x + 3 = 3", "3", "a cancelled variable in the first side that is no label"),
     ("5 + 0k \\text{ cm}", "5", "inside a value with a unit"),
 ]
 
@@ -53,6 +56,7 @@ FREE_ACCEPT = [
     ("AB = 4, CD = 5", "4, 5", "labels of a list"),
     ("\\cos t + i \\sin t", "e^{it}", "the gold's variable (it stays a product)"),
     ("at^2", "at^2", "a short run that is a product, not the word at"),
+    ("\\frac{NO}{BO} = \\frac{1}{\\sqrt{6}}", "\\frac{1}{\\sqrt6}", "capital runs are labels"),
     ("x + y - y", "x + y - y", "the gold names the same cancelled variable"),
 ]
 # fmt: on
@@ -78,10 +82,12 @@ def test_matching_variables_still_compare(answer: str, gold: str, why: str) -> N
 
 
 def test_parse_written_keeps_cancelled_symbols() -> None:
-    value, written = parse_written("x - x + 5")
+    value, written, _ = parse_written("x - x + 5")
     assert str(value) == "5" and {str(s) for s in written} == {"x"}
-    _, written = parse_written("x - x + y - y")
+    _, written, _ = parse_written("x - x + y - y")
     assert {str(s) for s in written} == {"x", "y"}
+    _, written, first = parse_written("\\frac{NO}{BO} = \\frac{1}{\\sqrt{6}}")
+    assert {str(s) for s in first} == {"N", "O", "B"} == {str(s) for s in written}
 
 
 def test_english_words_are_never_units() -> None:
