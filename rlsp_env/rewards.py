@@ -241,37 +241,36 @@ def exploration(
     cap: float = 1.0,
     tokenizer: object | None = None,
 ) -> float:
-    """RLSP's length term, bounded and un-paddable: ``-min(cap, L / ell)``.
+    """The exploration channel: informative reasoning length on a saturating curve over ``L``.
 
-    ``ell`` is :func:`rlsp_env.text.effective_length` of the text before the final box: repeated
-    lines, sentences, back-to-back repeated phrases and filler words do not lengthen it. The
-    channel rises towards 0 with more (novel) reasoning, with diminishing returns, and is ``-cap``
-    for an empty reasoning. ``length_scale = 0`` disables it (always 0, the paper's ablation).
+    Delegates to :func:`rlsp_env.exploration.exploration_reward` (``curve="info"``): the reasoning
+    (text before the final box) is normalised (NFKC, invisible characters, look-alike letters),
+    de-duplicated and measured in *information* (compressed size beyond the problem text, bounded by
+    its new vocabulary), then mapped to ``-cap * (1 - log(1 + u) / log(1 + L))`` in ``[-cap, 0]``,
+    tapered to ``-cap`` for reasoning longer than ``L`` up to ``2 L``. ``length_scale = 0``
+    disables it (always 0, the paper's ablation). Design: ``docs/exploration.md``.
 
     Example:
-        >>> exploration("x " * 10 + "\\\\boxed{1}", length_scale=1.0)
+        >>> exploration("\\\\boxed{1}", length_scale=100.0)
         -1.0
-        >>> r = "We add 2 and 3 to get 5. Then 5 times 4 is 20. " * 3
-        >>> exploration(r + "\\\\boxed{20}", length_scale=2.0) == exploration(
-        ...     "We add 2 and 3 to get 5. Then 5 times 4 is 20. \\\\boxed{20}", length_scale=2.0)
+        >>> r = "We add 2 and 3 to get 5. Then 5 times 4 is 20. "
+        >>> exploration(r * 3 + "\\\\boxed{20}", length_scale=100.0) == exploration(
+        ...     r + "\\\\boxed{20}", length_scale=100.0)
+        True
+        >>> exploration(r + "\\\\boxed{20}", length_scale=100.0) > -1.0
         True
     """
-    if not (math.isfinite(length_scale) and length_scale >= 0):
-        raise ValueError(f"length_scale must be finite and >= 0, got {length_scale!r}")
-    if not (math.isfinite(cap) and cap > 0):
-        raise ValueError(f"cap must be finite and > 0, got {cap!r}")
-    if length_scale == 0:
-        return 0.0
-    ell = effective_length(reasoning_text(_check_text(response)), tokenizer)
-    return _exploration_of(ell, length_scale, cap)
+    from rlsp_env.exploration import exploration_reward
+
+    return exploration_reward(
+        _check_text(response), problem, length_scale=length_scale, cap=cap, tokenizer=tokenizer
+    )
 
 
 def _exploration_of(ell: float, length_scale: float, cap: float) -> float:
-    if length_scale == 0:
-        return 0.0
-    if ell <= 0:
-        return -float(cap)
-    return -min(float(cap), length_scale / ell)
+    from rlsp_env.exploration import curve_value
+
+    return curve_value(ell, length_scale, cap)
 
 
 def effort(response: str, problem: Problem | str, *, judge: Any = None) -> float:
@@ -400,7 +399,7 @@ def score(
     Example:
         >>> r = score("Add: 2+2=4. \\\\boxed{4}", "4", weights="rlsp-length", length_scale=2)
         >>> r.rewards["correctness"], r.rewards["format"], round(r.rewards["exploration"], 3)
-        (1.0, 0.0, -0.889)
+        (1.0, 0.0, -0.375)
         >>> r.info["ell"]  # "add 2+2=4" is 9 characters: 2.25 rough tokens
         2.25
     """
@@ -414,7 +413,13 @@ def score(
     rewards = {
         "correctness": correctness(response, gold, verdict=verdict),
         "format": format_reward(response),
-        "exploration": _exploration_of(ell, length_scale, exploration_cap),
+        "exploration": exploration(
+            response,
+            _problem_text(problem_or_gold),
+            length_scale=length_scale,
+            cap=exploration_cap,
+            tokenizer=tokenizer,
+        ),
         "effort": 0.0,
         "diversity": diversity(response, group),
         **behaviour_counts(response),
