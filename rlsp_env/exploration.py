@@ -279,3 +279,91 @@ def exploration_reward(
     problem_text = problem_text if isinstance(problem_text, str) else ""
     m = measure(reasoning, problem_text, tokenizer)
     return curve_value(m.informative, length_scale, cap, raw=m.raw)
+
+
+def plot_curves(path: str, length_scales: tuple[float, ...] = (96.0, 160.0, 1000.0)) -> str:
+    """Draws the channel against informative length for each curve, and measured responses
+    (worked solutions, their paddings) against raw length; writes a PNG to ``path``.
+
+    Run as ``python -m rlsp_env.exploration --plot docs/exploration_curve.png``.
+    """
+    import random
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlsp_env.procedural import generate_problem
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.6))
+    xs = [0.25 * 1.04**i for i in range(260)]
+    for L in length_scales:
+        ax.plot(xs, [curve_value(x, L) for x in xs], label=f'"info" (default), L = {L:g}')
+    ax.plot(
+        xs, [max(-1.0, -1000.0 / x) for x in xs], "k--", label='"capped" -min(1, L/ell), L = 1000'
+    )
+    ax.plot(
+        xs, [max(-1.0, -160.0 / x) for x in xs], "k:", label="paper -L/ell, L = 160 (clipped at -1)"
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("informative reasoning length u (tokens)")
+    ax.set_ylabel("exploration channel")
+    ax.axvspan(10, 300, color="0.92", zorder=0)
+    ax.text(12, -0.05, "lengths a small policy writes", fontsize=8)
+    ax.set_title("the channel against length")
+    ax.legend(fontsize=7, loc="lower right")
+
+    rng = random.Random(0)
+    vocab = "the number we add so then carry digit result value sum step next check ok".split()
+    kinds: dict[str, list[tuple[float, float]]] = {}
+    for fam, d in [("arithmetic", 2), ("arithmetic", 5), ("word_problem", 3), ("linear_system", 3)]:
+        for i in range(6):
+            p = generate_problem(fam, i, difficulty=d, split="train")
+            reasoning = p.solution[: p.solution.rindex("The final answer")]
+            words = reasoning.split()
+            variants = {
+                "worked solution": reasoning,
+                "first line only": reasoning.split("\n")[0],
+                "+ 3000 copies with zero-width chars": reasoning
+                + " ".join("Let me check\u200b this ag\u200cain." for _ in range(3000)),
+                "+ word salad (15 words)": reasoning
+                + " ".join(rng.choice(vocab) for _ in range(rng.choice([50, 300, 3000]))),
+                "+ shuffled copies of own words": reasoning
+                + "\n".join(
+                    " ".join(rng.sample(words, len(words))) for _ in range(rng.choice([2, 10, 100]))
+                ),
+                "+ counting 1..n": reasoning
+                + ", ".join(str(k) for k in range(1, rng.choice([30, 300, 1500]))),
+            }
+            for kind, r in variants.items():
+                m = measure(r, p.problem)
+                kinds.setdefault(kind, []).append(
+                    (max(m.raw, 0.3), curve_value(m.informative, 160.0, raw=m.raw))
+                )
+    for kind, pts in kinds.items():
+        bx.scatter([x for x, _ in pts], [y for _, y in pts], s=14, label=kind, alpha=0.8)
+    bx.axvline(160.0, color="0.5", lw=0.8)
+    bx.text(165, -0.95, "L = 160 (budget)", fontsize=8)
+    bx.set_xscale("log")
+    bx.set_xlabel("raw reasoning length (characters / 4)")
+    bx.set_ylabel("exploration channel, L = 160")
+    bx.set_title("measured: worked solutions and their paddings")
+    bx.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m rlsp_env.exploration",
+        description="Plots the exploration channel (docs/exploration.md).",
+        epilog="example:\n  python -m rlsp_env.exploration --plot docs/exploration_curve.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--plot", default="docs/exploration_curve.png", help="PNG to write")
+    print(plot_curves(ap.parse_args().plot))
