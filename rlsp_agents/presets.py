@@ -1,7 +1,9 @@
 """Named training presets: ``rlsp train --preset NAME [overrides]``.
 
 - ``cpu-smollm2``: the main job on the embedded SmolLM2-135M-Instruct, sized for a 2-core CPU
-  (short responses, small rollouts, temperature 0.7, group baseline per channel).
+  (3-step word problems, short responses, small rollouts, temperature 0.7): RLSP with decoupled
+  advantages (a value head per channel) over correctness 1 / format 0.5 / exploration 0.3,
+  exploration annealed as correctness rises, exploration's ``L`` = the response budget.
 - ``llama3.1-8b-rlsp`` / ``qwen2.5-32b-rlsp``: the RLSP paper's PPO hyperparameters (actor lr 2e-7,
   critic lr 2e-6, clip 0.2, value clip 0.2, GAE lambda 0.95, gamma 1, KL 0.05, rollout batch 512,
   train batch 128, temperature 0.7, max response 4096) on MATH. These are **GPU-cluster settings**:
@@ -50,14 +52,16 @@ _PAPER = dict(
 PRESETS: dict[str, TrainConfig] = {
     "cpu-smollm2": TrainConfig(
         model="smollm2-135m",
-        env_id="rlsp/Arithmetic-v0",
-        difficulty=1,
-        advantage="group",
-        channel_weights="correctness=1.0,format=0.5",
+        env_id="rlsp/WordProblem-v0",
+        difficulty=3,
+        env_kwargs='{"length_scale": 128}',
+        advantage="decoupled",
+        channel_weights="correctness=1.0,format=0.5,exploration=0.1",
+        weight_schedule="correctness",
         total_steps=20,
         prompts_per_step=8,
         samples_per_prompt=8,
-        max_new_tokens=96,
+        max_new_tokens=128,
         temperature=0.7,
         lr=2e-5,
         micro_batch_size=16,
