@@ -7,7 +7,7 @@ Arms (``--arms``, all five by default, run one after another in one invocation):
 - ``group``: PPO, correctness (+ format) only, critic-free group baselines (GRPO-like);
 - ``rlsp``: PPO on the paper's scalar reward ``r_c - L / ell`` (the env's ``rlsp-length`` sum of
   correctness, format and exploration), one critic;
-- ``decoupled``: PPO, a value head per channel, correctness 1 / format 0.5 / exploration 0.3,
+- ``decoupled``: PPO, a value head per channel, correctness 1 / format 0.5 / exploration 0.1,
   constant weights;
 - ``decoupled-scheduled``: the same, exploration annealed as correctness rises (``correctness``
   schedule: ``w_e * (1 - accuracy)``).
@@ -184,10 +184,10 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
             cfg.advantage, cfg.reward_preset = "rlsp", "rlsp-length"
         elif arm == "decoupled":
             cfg.advantage = "decoupled"
-            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.3"
+            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.1"
         elif arm == "decoupled-scheduled":
             cfg.advantage = "decoupled"
-            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.3"
+            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.1"
             cfg.weight_schedule = "correctness"
         else:
             raise ValueError(f"unknown arm {arm!r}; arms: {list(ARMS)}")

@@ -2,7 +2,7 @@
 
 Both start from the same SFT checkpoint, on the same task, with matched settings: 8 prompts x 8
 samples per step, the same response budget, temperature 0.7, learning rate 2e-5, no KL, the same
-reward channels and weights (correctness 1, format 0.5, exploration 0.3; TRL gets them from
+reward channels and weights (correctness 1, format 0.5, exploration 0.1; TRL gets them from
 ``rlsp_env.integrations.trl.grpo_setup`` with ``multi_objective_aggregation="normalize_then_sum"``,
 the decoupled per-channel normalisation), the same problems in the same order (rlsp's reset seeds),
 and the same wall-clock budget. TRL 1.16 runs on the CPU with ``use_vllm=False`` (its vLLM modes
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WEIGHTS = "correctness=1.0,format=0.5,exploration=0.3"
+WEIGHTS = "correctness=1.0,format=0.5,exploration=0.1"
 
 
 def _say(msg: str) -> None:

@@ -2,7 +2,7 @@
 
 - ``cpu-smollm2``: the main job on the embedded SmolLM2-135M-Instruct, sized for a 2-core CPU
   (3-step word problems, short responses, small rollouts, temperature 0.7): RLSP with decoupled
-  advantages (a value head per channel) over correctness 1 / format 0.5 / exploration 0.3,
+  advantages (a value head per channel) over correctness 1 / format 0.5 / exploration 0.1,
   exploration annealed as correctness rises, exploration's ``L`` = the response budget.
 - ``llama3.1-8b-rlsp`` / ``qwen2.5-32b-rlsp``: the RLSP paper's PPO hyperparameters (actor lr 2e-7,
   critic lr 2e-6, clip 0.2, value clip 0.2, GAE lambda 0.95, gamma 1, KL 0.05, rollout batch 512,
