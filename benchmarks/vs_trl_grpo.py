@@ -319,10 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         ratio = (t_rlsp / t_trl) if (t_rlsp is not None and t_trl) else None
         report["time_to_trl_final"]["ratio"] = ratio
         report["bar_rlsp_within_third_of_trl_time"] = ratio is not None and ratio <= 1 / 3
+        if t_rlsp is None:
+            note = " (rlsp never reached it)"
+        elif not t_trl:
+            note = " (the start checkpoint is already there: no time-to-accuracy to compare)"
+        else:
+            note = f" (ratio {ratio:.2f})"
         lines += [
             "",
             f"Time to TRL's final accuracy ({100 * target:.1f}%): TRL {t_trl} s, rlsp {t_rlsp} s"
-            + (f" (ratio {ratio:.2f})" if ratio is not None else " (rlsp never reached it)"),
+            + note,
         ]
         import matplotlib
 
