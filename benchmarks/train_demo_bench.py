@@ -1,20 +1,24 @@
 """Measures the main job (``rlsp demo``) against its bars and records the results.
 
-Bars (2-core CPU, SmolLM2-135M-Instruct, held-out 2-digit addition, greedy):
+The main job: SFT on worked solutions, then RLSP (PPO with decoupled advantages over correctness,
+format and exploration, exploration annealed as correctness rises) on ``rlsp/Arithmetic-v0``
+(difficulty 5 by default: ``(a + b) x c - d``), SmolLM2-135M-Instruct, 2-core CPU. Bars:
 
 - training (SFT + PPO wall-clock, set-up and evaluation excluded) within 20 minutes raises
-  held-out accuracy by >= 15 points absolute;
-- the PPO stage alone adds >= 5 points over the checkpoint it starts from.
+  held-out **literal** accuracy (greedy) by >= 15 points absolute;
+- the PPO stage alone adds >= 5 points over the checkpoint it starts from;
+- literal accuracy equals the verifier's at every stage (no answer accepted only as an expression);
+- the exploration channel's within-batch standard deviation is > 0 in every PPO iteration.
 
 Also recorded: the mean time split of a PPO iteration (sample / verify / advantage / train /
-sync), and vLLM vs transformers sampling throughput on the same prompts in the same run, plus the
-machine's load average sampled every 30 s (the machines are shared; a loaded machine inflates
-every timing).
+sync), vLLM vs transformers sampling throughput on the same prompts in the same run, each channel's
+within-batch spread per iteration, and the machine's load average sampled every 30 s (the machines
+are shared; a loaded machine inflates every timing).
 
 Writes ``benchmarks/results/train_demo.json``, ``train_demo.md``, ``train_demo_before_after.png``
 and ``train_demo_ppo_*.png``.
 
-    python benchmarks/train_demo_bench.py                 # the full main job (~25 min)
+    python benchmarks/train_demo_bench.py                 # the full main job (~30 min idle)
     python benchmarks/train_demo_bench.py --eval-n 50 --ppo-steps 2 --out runs/bench-quick \\
         --results-prefix train_demo_quick                 # a quick check
 """
@@ -88,6 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         f"max {max(loads):.1f} on {os.cpu_count()} cores.",
         "",
         "Bars: " + ", ".join(f"{k}: {'PASS' if v else 'FAIL'}" for k, v in report["bars"].items()),
+        "",
+        "Within-batch spread of the reward channels per PPO iteration "
+        f"(`{Path(report['config']['out']) / 'ppo' / 'channel_spread.jsonl'}`):",
+        "",
+        "| iteration | correctness mean | correctness std | exploration mean | exploration std | format mean |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {r['step']} | {r.get('correctness_mean', 0):.3f} | {r.get('correctness_std', 0):.3f} | "
+            f"{r.get('exploration_mean', 0):.3f} | {r.get('exploration_std', 0):.3f} | "
+            f"{r.get('format_mean', 0):.3f} |"
+            for r in report.get("ppo", {}).get("channel_spread", [])
+        ],
         "",
         "GPU throughput of a PPO step: not measured (no GPU machine in this session).",
     ]

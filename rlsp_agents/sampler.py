@@ -64,6 +64,7 @@ __all__ = [
     "SyncMethod",
     "TransformersSampler",
     "VLLMSampler",
+    "engine_logs_to",
     "make_sampler",
     "vllm_available",
 ]
@@ -812,7 +813,8 @@ class VLLMSampler(BaseSampler):
         try:
             from vllm import LLM
 
-            return LLM(engine_path, **kwargs)
+            with _native_stderr_to(_ENGINE_LOG[-1] if _ENGINE_LOG else None):
+                return LLM(engine_path, **kwargs)
         finally:
             if saved is None:
                 os.environ.pop("VLLM_ENABLE_V1_MULTIPROCESSING", None)
@@ -975,3 +977,134 @@ def make_sampler(
             model_path, seed=seed, max_model_len=max_model_len, dtype=dtype, **kwargs
         )
     raise ValueError(f"unknown sampler backend {backend!r}; choose 'vllm' or 'transformers'")
+
+
+#: the files engine_logs_to is writing to, innermost last (engine start-up's native stderr goes there)
+_ENGINE_LOG: list[Path] = []
+
+
+@contextlib.contextmanager
+def _native_stderr_to(path: Path | None) -> Iterator[None]:
+    """Points file descriptor 2 at ``path`` (native code's warnings: NUMA binding, oneDNN)."""
+    import sys
+
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            os.dup2(f.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+#: loggers whose records are engine chatter, not progress (vLLM, transformers, torch, Python warnings)
+_ENGINE_LOGGERS = ("vllm", "transformers", "torch", "py.warnings", "datasets", "huggingface_hub")
+
+
+@contextlib.contextmanager
+def engine_logs_to(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Sends engine logs (vLLM INFO / WARNING, transformers, torch, Python warnings such as
+    ``FutureWarning``) to the file ``path`` instead of the terminal, for the duration.
+
+    Progress bars and the caller's own prints stay on the terminal; transformers' weight-loading
+    bars are switched off (they are engine chatter too). On exit the loggers, their handlers and
+    :mod:`warnings` are restored. What native code writes to file descriptor 2 while a vLLM engine
+    starts (NUMA binding, oneDNN notices) goes to the file too; native output at other times still
+    reaches the terminal.
+
+    Example:
+        >>> import logging, tempfile, warnings
+        >>> log = Path(tempfile.mkdtemp()) / "engine.log"
+        >>> with engine_logs_to(log):
+        ...     logging.getLogger("vllm.engine").warning("KV cache is small")
+        ...     warnings.warn("old API", FutureWarning)
+        >>> text = log.read_text()
+        >>> "KV cache is small" in text, "FutureWarning: old API" in text
+        (True, True)
+    """
+    import json
+    import logging
+    import warnings
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # vLLM (re)applies its logging dictConfig at import and at every engine start: hand it one
+    # that writes to the file (VLLM_LOGGING_CONFIG_PATH), then move any handler it already has
+    conf = path.with_name(path.name + ".vllm-logging.json")
+    conf.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {
+                    "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+                },
+                "handlers": {
+                    "file": {
+                        "class": "logging.FileHandler",
+                        "filename": str(path.resolve()),
+                        "formatter": "plain",
+                        "encoding": "utf-8",
+                    }
+                },
+                "loggers": {"vllm": {"handlers": ["file"], "level": "INFO", "propagate": False}},
+            }
+        )
+    )
+    saved_env = os.environ.get("VLLM_LOGGING_CONFIG_PATH")
+    os.environ["VLLM_LOGGING_CONFIG_PATH"] = str(conf.resolve())
+    import sys
+
+    if "vllm.envs" in sys.modules:  # imported before: re-read the environment at engine start
+        with contextlib.suppress(Exception):
+            sys.modules["vllm.envs"].disable_envs_cache()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = []
+    for name in _ENGINE_LOGGERS:
+        lg = logging.getLogger(name)
+        saved.append((lg, list(lg.handlers), lg.propagate, lg.level))
+        for h in list(lg.handlers):
+            lg.removeHandler(h)
+        lg.addHandler(handler)
+        lg.propagate = False
+        if lg.level == logging.NOTSET or lg.level > logging.INFO:
+            lg.setLevel(logging.INFO)
+    tf_bars = None
+    with contextlib.suppress(Exception):
+        from transformers.utils import logging as tf_logging
+
+        tf_bars = tf_logging.is_progress_bar_enabled()
+        tf_logging.disable_progress_bar()
+    logging.captureWarnings(True)
+    _ENGINE_LOG.append(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            yield path
+    finally:
+        _ENGINE_LOG.remove(path)
+        if saved_env is None:
+            os.environ.pop("VLLM_LOGGING_CONFIG_PATH", None)
+        else:
+            os.environ["VLLM_LOGGING_CONFIG_PATH"] = saved_env
+        logging.captureWarnings(False)
+        if tf_bars:
+            with contextlib.suppress(Exception):
+                tf_logging.enable_progress_bar()
+        for lg, handlers, propagate, level in saved:
+            for h in list(lg.handlers):  # ours, and any vLLM's dictConfig added meanwhile
+                lg.removeHandler(h)
+                if h is not handler and h not in handlers:
+                    h.close()
+            for h in handlers:
+                lg.addHandler(h)
+            lg.propagate = propagate
+            lg.setLevel(level)
+        handler.close()

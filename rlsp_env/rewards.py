@@ -201,7 +201,7 @@ def format_reward(response: str) -> float:
     return 0.0 if read_response(_check_text(response)).has_answer else FORMAT_PENALTY
 
 
-@channel("exploration", -1.0, 0.0, "-min(cap, L/ell), ell = effective length")
+@channel("exploration", -1.0, 0.0, "informative reasoning length on a saturating curve over L")
 def _exploration(x: ChannelInput) -> float:
     s = x.spec
     return exploration(
@@ -335,37 +335,30 @@ def exploration(
     cap: float = 1.0,
     tokenizer: object | None = None,
 ) -> float:
-    """RLSP's length term, bounded and un-paddable: ``-min(cap, L / ell)``.
+    """The exploration channel: informative reasoning length on a saturating curve over ``L``.
 
-    ``ell`` is :func:`rlsp_env.text.effective_length` of the text before the final box: repeated
-    lines, sentences, back-to-back repeated phrases and filler words do not lengthen it. The
-    channel rises towards 0 with more (novel) reasoning, with diminishing returns, and is ``-cap``
-    for an empty reasoning. ``length_scale = 0`` disables it (always 0, the paper's ablation).
+    Delegates to :func:`rlsp_env.exploration.exploration_reward` (``curve="info"``): the reasoning
+    (text before the final box) is normalised (NFKC, invisible characters, look-alike letters),
+    de-duplicated and measured in *information* (compressed size beyond the problem text, bounded by
+    its new vocabulary), then mapped to ``-cap * (1 - log(1 + u) / log(1 + L))`` in ``[-cap, 0]``,
+    tapered to ``-cap`` for reasoning longer than ``L`` up to ``2 L``. ``length_scale = 0``
+    disables it (always 0, the paper's ablation). Design: ``docs/exploration.md``.
 
     Example:
-        >>> exploration("x " * 10 + "\\\\boxed{1}", length_scale=1.0)
+        >>> exploration("\\\\boxed{1}", length_scale=100.0)
         -1.0
-        >>> r = "We add 2 and 3 to get 5. Then 5 times 4 is 20. " * 3
-        >>> exploration(r + "\\\\boxed{20}", length_scale=2.0) == exploration(
-        ...     "We add 2 and 3 to get 5. Then 5 times 4 is 20. \\\\boxed{20}", length_scale=2.0)
+        >>> r = "We add 2 and 3 to get 5. Then 5 times 4 is 20. "
+        >>> exploration(r * 3 + "\\\\boxed{20}", length_scale=100.0) == exploration(
+        ...     r + "\\\\boxed{20}", length_scale=100.0)
+        True
+        >>> exploration(r + "\\\\boxed{20}", length_scale=100.0) > -1.0
         True
     """
-    if not (math.isfinite(length_scale) and length_scale >= 0):
-        raise ValueError(f"length_scale must be finite and >= 0, got {length_scale!r}")
-    if not (math.isfinite(cap) and cap > 0):
-        raise ValueError(f"cap must be finite and > 0, got {cap!r}")
-    if length_scale == 0:
-        return 0.0
-    ell = effective_length(reasoning_text(_check_text(response)), tokenizer)
-    return _exploration_of(ell, length_scale, cap)
+    from rlsp_env.exploration import exploration_reward
 
-
-def _exploration_of(ell: float, length_scale: float, cap: float) -> float:
-    if length_scale == 0:
-        return 0.0
-    if ell <= 0:
-        return -float(cap)
-    return -min(float(cap), length_scale / ell)
+    return exploration_reward(
+        _check_text(response), problem, length_scale=length_scale, cap=cap, tokenizer=tokenizer
+    )
 
 
 # ----------------------------------------------------------------------------- results
@@ -433,7 +426,7 @@ def score(
     Example:
         >>> r = score("Add: 2+2=4. \\\\boxed{4}", "4", weights="rlsp-length", length_scale=2)
         >>> r.rewards["correctness"], r.rewards["format"], round(r.rewards["exploration"], 3)
-        (1.0, 0.0, -0.889)
+        (1.0, 0.0, -0.375)
         >>> r.info["ell"]  # "add 2+2=4" is 9 characters: 2.25 rough tokens
         2.25
     """

@@ -28,6 +28,7 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
         compare_samplers=False,
         out=str(tmp_path / "demo"),
         threads=2,
+        ppo_preset="cpu-smollm2-rlsp",  # the RLSP configuration: decoupled, exploration weighted
     )
     report = run_demo(cfg)
     assert [s["stage"] for s in report["stages"]] == ["base", "after SFT", "after PPO"]
@@ -47,6 +48,23 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
     assert (out / "ppo" / "plots" / "time_per_phase.png").is_file()
     assert (out / "sft" / "plots" / "sft_loss.png").is_file()
     assert set(report["ppo"]["mean_time_split_s"]) >= {"sample", "verify", "train", "sync"}
+    # RLSP: decoupled advantages with a weighted exploration channel, its spread logged per step
+    assert report["ppo"]["advantage"] == "decoupled"
+    assert report["ppo"]["channel_weights"]["exploration"] > 0
+    assert report["ppo"]["env_kwargs"]["length_scale"] == cfg.max_new_tokens
+    spread = report["ppo"]["channel_spread"]
+    assert [r["step"] for r in spread] == [1] and spread[0]["n"] == 4
+    assert spread[0]["exploration_std"] >= 0.0 and -1.0 <= spread[0]["exploration_mean"] <= 0.0
+    lines = (out / "ppo" / "channel_spread.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines] == [1]
+    assert report["bars"]["exploration_std_gt_0_every_iteration"] == (
+        spread[0]["exploration_std"] > 0
+    )
+    assert report["bars"]["literal_equals_verifier"] == all(
+        s["literal_accuracy"] == s["accuracy"] for s in report["stages"]
+    )
+    assert all(-1.0 <= s["mean_exploration"] <= 0.0 for s in report["stages"])
+    assert Path(report["engine_log"]) == out / "engine.log" and (out / "engine.log").is_file()
 
 
 def test_demo_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,12 +85,16 @@ def test_format_channel(response, expected):
 
 
 def test_exploration_formula_and_bounds():
-    # -min(cap, L / ell), ell = chars/4 of the effective words
+    # -cap * (1 - log1p(u) / log1p(L)), u = informative length (rlsp_env.exploration)
+    from rlsp_env.exploration import curve_value, measure
+
     text = "alpha beta gamma delta epsilon \\boxed{1}"
-    ell = len("alpha beta gamma delta epsilon") / 4
-    assert R.exploration(text, length_scale=2.0) == pytest.approx(-2.0 / ell)
-    assert R.exploration(text, length_scale=1000.0) == -1.0  # saturates at -cap
-    assert R.exploration(text, length_scale=1000.0, cap=3.0) == -3.0
+    u = measure("alpha beta gamma delta epsilon ").informative
+    assert R.exploration(text, length_scale=100.0) == pytest.approx(curve_value(u, 100.0))
+    assert R.exploration(text, length_scale=100.0, cap=3.0) == pytest.approx(
+        3.0 * R.exploration(text, length_scale=100.0)
+    )
+    assert R.exploration(text, length_scale=2.0) == -1.0  # 4x over the budget: tapered away
     assert R.exploration("\\boxed{1}", length_scale=5.0) == -1.0  # no reasoning at all
     assert R.exploration(text, length_scale=0.0) == 0.0  # the paper's L = 0 ablation
     # only the text BEFORE the final box counts: reasoning after the answer does not pay

