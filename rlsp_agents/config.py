@@ -168,6 +168,10 @@ class TrainConfig(_EnvArgs):
     multiplied by (1 - recent correctness), i.e. exploration annealed as correctness rises."""
     schedule_channel: str = "exploration"
     """The channel that ``weight_schedule`` acts on."""
+    correctness_gate: bool = False
+    """Zero the advantages of every channel but ``correctness`` in groups (responses to one
+    problem) with no correct response (decoupled and group modes): where nothing is correct, the
+    separately normalised exploration advantage would otherwise move the policy on its own."""
     group_baseline: Literal["grpo", "rloo"] = "grpo"
     """Baseline of ``group`` mode: group mean and std (GRPO) or leave-one-out mean (RLOO)."""
     gamma: float = 1.0

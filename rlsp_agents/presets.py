@@ -81,6 +81,7 @@ PRESETS: dict[str, TrainConfig] = {
         advantage="decoupled",
         channel_weights={"correctness": 1.0, "format": 0.5, "exploration": 0.1},
         weight_schedule="correctness",
+        correctness_gate=True,
         total_steps=20,
         prompts_per_step=8,
         samples_per_prompt=8,

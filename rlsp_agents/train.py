@@ -174,10 +174,33 @@ def compute_advantages(
                 return global_masked_whiten(x, m, ctx)
 
         per_channel = {c: whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)}
+        if cfg.correctness_gate:
+            keep = correctness_gate(rows).unsqueeze(1)  # [N, 1]
+            per_channel = {c: a if c == "correctness" else a * keep for c, a in per_channel.items()}
         return L.combine_channels(per_channel, weights), returns_all, mask_all  # [N, T]
     g_adv = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
-    per_sample = L.combine_channels({c: g_adv[:, k] for k, c in enumerate(channels)}, weights)
+    per_ch = {c: g_adv[:, k] for k, c in enumerate(channels)}
+    if cfg.correctness_gate:
+        keep = correctness_gate(rows)  # [N]
+        per_ch = {c: a if c == "correctness" else a * keep for c, a in per_ch.items()}
+    per_sample = L.combine_channels(per_ch, weights)
     return per_sample.unsqueeze(1) * mask_all, None, mask_all  # [N, T]
+
+
+def correctness_gate(rows: list[Rollout]) -> Any:
+    """``[N]`` float mask: 1 for the responses of groups holding at least one correct response.
+
+    Example:
+        >>> from rlsp_agents.rollouts import Rollout
+        >>> def r(g, ok):
+        ...     return Rollout(g, [1], [2], "", "stop", 1, {}, 0.0, ok)
+        >>> correctness_gate([r(0, False), r(0, True), r(1, False), r(1, False)]).tolist()
+        [1.0, 1.0, 0.0, 0.0]
+    """
+    import torch
+
+    solved = {r.group for r in rows if r.correct}
+    return torch.tensor([1.0 if r.group in solved else 0.0 for r in rows])  # [N]
 
 
 def _minibatches(
