@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from rlsp_agents.config import TrainConfig
 
@@ -64,7 +65,7 @@ PRESETS: dict[str, TrainConfig] = {
         total_steps=20,
         prompts_per_step=8,
         samples_per_prompt=8,
-        max_new_tokens=128,
+        max_new_tokens=96,
         temperature=0.7,
         lr=2e-5,
         micro_batch_size=16,
@@ -72,27 +73,6 @@ PRESETS: dict[str, TrainConfig] = {
         sampler="vllm",
         checkpoint_every=4,
         out="runs/train-cpu-smollm2",
-    ),
-    "cpu-smollm2-rlsp": TrainConfig(
-        model="smollm2-135m",
-        env_id="rlsp/WordProblem-v0",
-        difficulty=3,
-        env_kwargs={"length_scale": 128},
-        advantage="decoupled",
-        channel_weights={"correctness": 1.0, "format": 0.5, "exploration": 0.1},
-        weight_schedule="correctness",
-        correctness_gate=True,
-        total_steps=20,
-        prompts_per_step=8,
-        samples_per_prompt=8,
-        max_new_tokens=128,
-        temperature=0.7,
-        lr=2e-5,
-        micro_batch_size=16,
-        filter_tau=0.1,
-        sampler="vllm",
-        checkpoint_every=4,
-        out="runs/train-cpu-smollm2-rlsp",
     ),
     "llama3.1-8b-rlsp": TrainConfig(
         model="meta-llama/Llama-3.1-8B-Instruct", out="runs/llama3.1-8b-rlsp", **_PAPER
@@ -105,6 +85,21 @@ PRESETS: dict[str, TrainConfig] = {
         **{**_PAPER, "reward_preset": "rlsp"},
     ),
 }
+
+
+# RLSP on the same model: only the task, the advantage mode and the channels differ
+PRESETS["cpu-smollm2-rlsp"] = dataclasses.replace(
+    PRESETS["cpu-smollm2"],
+    env_id="rlsp/WordProblem-v0",
+    difficulty=3,
+    env_kwargs={"length_scale": 128},
+    advantage="decoupled",
+    channel_weights={"correctness": 1.0, "format": 0.5, "exploration": 0.1},
+    weight_schedule="correctness",
+    correctness_gate=True,
+    max_new_tokens=128,
+    out="runs/train-cpu-smollm2-rlsp",
+)
 
 
 def get_preset(name: str) -> TrainConfig:
