@@ -60,6 +60,7 @@ from rlsp_env.text import (
 from rlsp_env.text import (
     MAX_ANALYSIS_CHARS,
     _collapse_repeats,
+    _count_tokens,
     _tokens,
     effective_length,
     reasoning_text,
@@ -144,20 +145,6 @@ def _compressed(data: str) -> int:
     return len(zlib.compress(data.encode("utf-8", "surrogatepass"), 9))
 
 
-def _raw_tokens(text: str, tokenizer: object | None) -> float:
-    if tokenizer is None or not text:
-        return len(text) / 4.0
-    if callable(tokenizer) and not hasattr(tokenizer, "encode"):
-        return float(tokenizer(text))
-    encode = getattr(tokenizer, "encode", None)
-    if encode is None:
-        raise TypeError("tokenizer must be None, a callable str -> int, or have encode(str)")
-    try:
-        return float(len(encode(text, add_special_tokens=False)))
-    except TypeError:
-        return float(len(encode(text)))
-
-
 @dataclass(frozen=True)
 class Measure:
     """What :func:`measure` finds in a response's reasoning (lengths in tokens).
@@ -192,13 +179,13 @@ def measure(reasoning: str, problem_text: str = "", tokenizer: object | None = N
     context = normalise(problem_text) if problem_text else ""
     body = "\n".join(_segments(text))
     if not body:
-        return Measure(0.0, 0.0, 0.0, _raw_tokens(text, tokenizer))
+        return Measure(0.0, 0.0, 0.0, _count_tokens(text, tokenizer))
     prefix = context + "\n"
     z = max(0, _compressed(prefix + body) - _compressed(prefix)) / BYTES_PER_TOKEN
     known = set(_WORD.findall(context))
     types = {w for w in _WORD.findall(body) if w not in known}
     t = TOKENS_PER_TYPE * len(types)
-    return Measure(min(z, t), z, t, _raw_tokens(text, tokenizer))
+    return Measure(min(z, t), z, t, _count_tokens(text, tokenizer))
 
 
 def _check_params(length_scale: float, cap: float) -> None:

@@ -231,8 +231,13 @@ def _effective_length(reasoning: str, tokenizer: object | None) -> float:
     words = effective_words(reasoning)
     if not words:
         return 0.0
-    text = " ".join(words)
-    if tokenizer is None:
+    return _count_tokens(" ".join(words), tokenizer)
+
+
+def _count_tokens(text: str, tokenizer: object | None) -> float:
+    """``text``'s length in tokens: ``len/4`` without a tokenizer (or for empty text), else the
+    callable's count or the length of ``encode(text)`` without special tokens."""
+    if tokenizer is None or not text:
         return len(text) / 4.0
     if callable(tokenizer) and not hasattr(tokenizer, "encode"):
         return float(tokenizer(text))
