@@ -41,15 +41,7 @@ FALLBACKS: tuple[str, ...] = (
     "last_number",
 )
 #: Fallbacks used by ``mode="eval"``: what evaluation harnesses read (not ``last_number``).
-EVAL_FALLBACKS: tuple[str, ...] = (
-    "final_answer",
-    "answer_is",
-    "gsm8k",
-    "conclusion",
-    "last_math",
-    "whole_math",
-    "short_last_number",
-)
+EVAL_FALLBACKS: tuple[str, ...] = tuple(name for name in FALLBACKS if name != "last_number")
 #: ``short_last_number`` reads the last number only of responses at most this long.
 SHORT_RESPONSE_CHARS = 200
 
