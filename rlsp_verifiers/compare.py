@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -503,6 +504,15 @@ def _interval_of(v: Any) -> Any:
     return v
 
 
+def _pairwise_equal(pairs: Iterable[tuple[Any, Any]], ctx: _Ctx) -> Decision:
+    """Equal when every ``(response, gold)`` pair is (in order); else the first pair's reason."""
+    for x, y in pairs:
+        d = _equal(x, y, ctx)
+        if not d.equal:
+            return Decision(False, d.reason, "structural")
+    return Decision(True, "equal", "structural")
+
+
 def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
     """Structural equality of a response value ``r`` and a gold value ``g``."""
     ctx.deadline.check()
@@ -578,11 +588,7 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
             return Decision(False, "not_equal", "structural")
         if len(r.items) != len(g.items):
             return Decision(False, "not_equal", "structural")
-        for x, y in zip(r.items, g.items):
-            d = _equal(x, y, ctx)
-            if not d.equal:
-                return Decision(False, d.reason, "structural")
-        return Decision(True, "equal", "structural")
+        return _pairwise_equal(zip(r.items, g.items), ctx)
     if isinstance(g, Union):
         if isinstance(r, Answers):
             r = Union(r.items)
@@ -599,12 +605,9 @@ def _equal(r: Any, g: Any, ctx: _Ctx) -> Decision:
             return Decision(False, "not_equal", "structural")
         if len(r.rows) != len(g.rows) or len(r.rows[0]) != len(g.rows[0]):
             return Decision(False, "not_equal", "structural")
-        for rr, gr in zip(r.rows, g.rows):
-            for x, y in zip(rr, gr):
-                d = _equal(x, y, ctx)
-                if not d.equal:
-                    return Decision(False, d.reason, "structural")
-        return Decision(True, "equal", "structural")
+        return _pairwise_equal(
+            ((x, y) for rr, gr in zip(r.rows, g.rows) for x, y in zip(rr, gr)), ctx
+        )
     if isinstance(g, Text):
         if isinstance(r, Text):
             ok = r.text == g.text or _same_product(r.text, g.text)
