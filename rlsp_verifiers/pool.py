@@ -306,6 +306,14 @@ class VerifierPool:
     ) -> None:
         mode, policy, timeout_s = settings
         pending = len(todo)
+
+        def settle(i: int, verdict: Verdict) -> None:
+            nonlocal pending
+            results[i] = verdict
+            pending -= 1
+            if progress:
+                progress(1)
+
         sel = selectors.DefaultSelector()
         try:
             while pending:
@@ -316,10 +324,7 @@ class VerifierPool:
                     if w.item is not None:
                         start = w.acked_at
                         if start is not None and now - start > timeout_s + GRACE_S:
-                            results[w.item] = Verdict(False, None, "timeout", "timeout")
-                            pending -= 1
-                            if progress:
-                                progress(1)
+                            settle(w.item, Verdict(False, None, "timeout", "timeout"))
                             self._replace(k)
                             continue
                         if (
@@ -369,10 +374,7 @@ class VerifierPool:
                             if self._startup_failures > 3:
                                 raise RuntimeError("verifier workers fail to start")
                         if w.item is not None:
-                            results[w.item] = Verdict(False, None, "worker_died", "timeout")
-                            pending -= 1
-                            if progress:
-                                progress(1)
+                            settle(w.item, Verdict(False, None, "worker_died", "timeout"))
                         self._replace(k)
                         continue
                     for m in msgs:
@@ -382,11 +384,8 @@ class VerifierPool:
                             if m["ack"] == w.item:
                                 w.acked_at = time.monotonic()
                         elif "id" in m and m["id"] == w.item:
-                            results[w.item] = Verdict.from_dict(m["v"])
+                            settle(w.item, Verdict.from_dict(m["v"]))
                             w.item = None
-                            pending -= 1
-                            if progress:
-                                progress(1)
         finally:
             sel.close()
 
