@@ -137,9 +137,26 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-def _check_generate_args(
-    prompts: Sequence[Prompt], n: int, max_new_tokens: int, temperature: float, top_p: float
-) -> None:
+@dataclass(frozen=True)
+class _Sampling:
+    """The settings of one ``generate`` call, as every back end's ``_generate_ids`` receives them
+    (checked once, in :func:`_sampling`)."""
+
+    n: int
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    progress: bool
+
+
+def _sampling(
+    prompts: Sequence[Prompt],
+    n: int,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    progress: bool,
+) -> _Sampling:
     if isinstance(prompts, (str, bytes)):
         raise TypeError("prompts must be a list of prompts, not a single string")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
@@ -154,6 +171,7 @@ def _check_generate_args(
         raise ValueError(f"temperature must be >= 0 (0 means greedy), got {temperature!r}")
     if not (0.0 < top_p <= 1.0):
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    return _Sampling(n, max_new_tokens, float(temperature), float(top_p), progress)
 
 
 def _named_tensors(model: Any) -> Iterator[tuple[str, torch.Tensor]]:
@@ -313,28 +331,13 @@ class BaseSampler:
         """
         if self.closed:
             raise RuntimeError(f"this {type(self).__name__} is closed")
-        _check_generate_args(prompts, n, max_new_tokens, temperature, top_p)
+        opts = _sampling(prompts, n, max_new_tokens, temperature, top_p, progress)
         if len(prompts) == 0:
             return []
-        prompt_ids = self.encode_prompts(prompts)
-        return self._generate_ids(
-            prompt_ids,
-            n=n,
-            max_new_tokens=max_new_tokens,
-            temperature=float(temperature),
-            top_p=float(top_p),
-            progress=progress,
-        )
+        return self._generate_ids(self.encode_prompts(prompts), opts)
 
     def _generate_ids(
-        self,
-        prompt_ids: list[list[int]],
-        *,
-        n: int,
-        max_new_tokens: int,
-        temperature: float,
-        top_p: float,
-        progress: bool,
+        self, prompt_ids: list[list[int]], opts: _Sampling
     ) -> list[list[Completion]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -430,29 +433,20 @@ class TransformersSampler(BaseSampler):
         if not self._eos_ids:
             raise ValueError("the model has no eos_token_id: cannot tell when a completion ends")
 
-    def _generate_ids(
-        self,
-        prompt_ids: list[list[int]],
-        *,
-        n: int,
-        max_new_tokens: int,
-        temperature: float,
-        top_p: float,
-        progress: bool,
-    ) -> list[list[Completion]]:
+    def _generate_ids(self, prompt_ids: list[list[int]], opts: _Sampling) -> list[list[Completion]]:
         import torch
         from tqdm.auto import tqdm
 
         device = next(self.model.parameters()).device
         # one row per (prompt, sample); sorted by length to keep padding small
-        rows = [(i, j) for i in range(len(prompt_ids)) for j in range(n)]
+        rows = [(i, j) for i in range(len(prompt_ids)) for j in range(opts.n)]
         rows.sort(key=lambda r: len(prompt_ids[r[0]]))
-        results: list[list[Completion | None]] = [[None] * n for _ in prompt_ids]
-        greedy = temperature == 0.0
+        results: list[list[Completion | None]] = [[None] * opts.n for _ in prompt_ids]
+        greedy = opts.temperature == 0.0
         was_training = self.model.training
         self.model.eval()
         self._calls += 1
-        bar = tqdm(total=len(rows), desc="generate (transformers)", disable=not progress)
+        bar = tqdm(total=len(rows), desc="generate (transformers)", disable=not opts.progress)
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(self.seed + self._calls)
@@ -460,7 +454,9 @@ class TransformersSampler(BaseSampler):
                     chunk = rows[start : start + self.batch_size]
                     seqs = [prompt_ids[i] for i, _ in chunk]
                     width = max(len(s) for s in seqs)
-                    budget = min(max_new_tokens, self.max_model_len - min(len(s) for s in seqs))
+                    budget = min(
+                        opts.max_new_tokens, self.max_model_len - min(len(s) for s in seqs)
+                    )
                     input_ids = torch.full((len(seqs), width), self._pad_id, dtype=torch.long)
                     attn = torch.zeros((len(seqs), width), dtype=torch.long)
                     for r, s in enumerate(seqs):  # left padding
@@ -468,7 +464,7 @@ class TransformersSampler(BaseSampler):
                         attn[r, width - len(s) :] = 1
                     kwargs: dict[str, Any] = {"do_sample": not greedy}
                     if not greedy:
-                        kwargs.update(temperature=temperature, top_p=top_p, top_k=0)
+                        kwargs.update(temperature=opts.temperature, top_p=opts.top_p, top_k=0)
                     else:
                         kwargs.update(temperature=None, top_p=None, top_k=None)
                     with torch.no_grad():
@@ -842,31 +838,22 @@ class VLLMSampler(BaseSampler):
         """Processes the engine started (empty for an in-process engine)."""
         return list(self._state.child_pids)
 
-    def _generate_ids(
-        self,
-        prompt_ids: list[list[int]],
-        *,
-        n: int,
-        max_new_tokens: int,
-        temperature: float,
-        top_p: float,
-        progress: bool,
-    ) -> list[list[Completion]]:
+    def _generate_ids(self, prompt_ids: list[list[int]], opts: _Sampling) -> list[list[Completion]]:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
         params = SamplingParams(
-            n=n,
-            max_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p if temperature > 0 else 1.0,
+            n=opts.n,
+            max_tokens=opts.max_new_tokens,
+            temperature=opts.temperature,
+            top_p=opts.top_p if opts.temperature > 0 else 1.0,
             skip_special_tokens=True,
         )
         with self._threads():
             outs = self.llm.generate(
                 [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids],
                 params,
-                use_tqdm=progress,
+                use_tqdm=opts.progress,
             )
         results = []
         for ids, out in zip(prompt_ids, outs):
