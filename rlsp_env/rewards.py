@@ -61,8 +61,6 @@ from rlsp_env.text import (
     MAX_BEHAVIOUR_COUNT,
     Reading,
     behaviour_counts,
-    effective_length,
-    reasoning_text,
     shingles,
 )
 

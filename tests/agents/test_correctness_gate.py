@@ -16,7 +16,9 @@ def _rows() -> list[Rollout]:
     # group 0: one right, one wrong; group 1: both wrong, different exploration
     spec = [(0, True, -0.2), (0, False, -0.8), (1, False, -0.1), (1, False, -0.9)]
     return [
-        Rollout(g, [1], [2, 3], "", "stop", 2, {"correctness": float(ok), "exploration": e}, 0.0, ok)
+        Rollout(
+            g, [1], [2, 3], "", "stop", 2, {"correctness": float(ok), "exploration": e}, 0.0, ok
+        )
         for g, ok, e in spec
     ]
 
@@ -39,7 +41,9 @@ def test_group_mode_gate(gate: bool) -> None:
 def test_decoupled_mode_gate(gate: bool) -> None:
     cfg = TrainConfig(advantage="decoupled", samples_per_prompt=2, correctness_gate=gate)
     rows = _rows()
-    old = OldPolicy(logprobs=[torch.zeros(2)] * 4, values=[torch.zeros(2, 2)] * 4, ref_logprobs=[None] * 4)
+    old = OldPolicy(
+        logprobs=[torch.zeros(2)] * 4, values=[torch.zeros(2, 2)] * 4, ref_logprobs=[None] * 4
+    )
     w = {"correctness": 0.0, "exploration": 1.0}  # look at exploration's share alone
     adv, _, mask = compute_advantages(cfg, rows, old, ["correctness", "exploration"], w)
     unsolved = adv[2:].abs().sum().item()
