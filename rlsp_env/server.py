@@ -519,6 +519,12 @@ def parse_score(body: Any) -> list[tuple[str, str]]:
                     f"items[{i}].{key} must be a string, got {type(item[key]).__name__}"
                 )
             _check_unicode(item[key], f"items[{i}].{key}")
+        if item.get("problem") is not None:
+            if not isinstance(item["problem"], str):
+                raise BadRequest(
+                    f"items[{i}].problem must be a string, got {type(item['problem']).__name__}"
+                )
+            _check_unicode(item["problem"], f"items[{i}].problem")
         if "group" in item and item["group"] is not None:
             g = item["group"]
             if isinstance(g, bool) or not isinstance(g, str | int):
@@ -527,6 +533,18 @@ def parse_score(body: Any) -> list[tuple[str, str]]:
                 )
         pairs.append((item["response"], item["gold"]))
     return pairs
+
+
+def score_problems(body: dict[str, Any]) -> list[str] | None:
+    """The optional ``problem`` text of each item of a valid ``/v1/score`` body (``""`` where an
+    item has none; ``None`` when no item has one).
+
+    Example:
+        >>> score_problems({"items": [{"problem": "1+1?"}, {}]}), score_problems({"items": [{}]})
+        (['1+1?', ''], None)
+    """
+    found = [it.get("problem") or "" for it in body["items"]]
+    return found if any(found) else None
 
 
 def score_group_ids(body: dict[str, Any]) -> list[Any]:
@@ -769,14 +787,21 @@ class ScoringBackend:
         return self._threads.submit(self._verify, response, gold)
 
     def score(
-        self, pairs: Sequence[tuple[str, str]], verdicts: Sequence[Any], groups: Any = None
+        self,
+        pairs: Sequence[tuple[str, str]],
+        verdicts: Sequence[Any],
+        groups: Any = None,
+        problems: Sequence[str] | None = None,
     ) -> list[Any]:
-        """Every channel of one request's items (``ItemScore``), from their verdicts."""
-        from rlsp_env.integrations.scoring import item_from_result
+        """Every channel of one request's items (``ItemScore``), from their verdicts; ``problems``
+        (the problem texts, where the client sent them) are what the exploration channel measures
+        novelty against, as ``env.step`` does."""
+        from rlsp_env.integrations.scoring import item_from_result, targets_of
         from rlsp_env.scoring import score_batch
 
+        golds = [g for _, g in pairs]
         results = score_batch(
-            [r for r, _ in pairs], [g for _, g in pairs], groups, self.spec, verdicts=verdicts
+            [r for r, _ in pairs], targets_of(golds, problems), groups, self.spec, verdicts=verdicts
         )
         return [item_from_result(r) for r in results]
 
@@ -1259,7 +1284,10 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
     app.add_middleware(_Observe, metrics=metrics)
 
     async def _score(
-        request: Any, pairs: list[tuple[str, str]], keys: list[Any] | None = None
+        request: Any,
+        pairs: list[tuple[str, str]],
+        keys: list[Any] | None = None,
+        problems: list[str] | None = None,
     ) -> tuple[list[Any], list[str]]:
         if len(pairs) > config.max_items:
             raise BadRequest(
@@ -1297,7 +1325,7 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
             raise
         verdicts = list(job.done.result())
         groups = keys if grouped and diversity_weighted else None
-        results = await asyncio.to_thread(backend.score, pairs, verdicts, groups)
+        results = await asyncio.to_thread(backend.score, pairs, verdicts, groups, problems)
         skipped: list[str] = []
         if log_only is not None:
             values = await log_only
@@ -1328,6 +1356,8 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_get_reward(body, strip_eos=config.strip_eos)
+            # no problem text: OpenRLHF's prompt is the chat-formatted one, not the problem, so the
+            # exploration channel measures novelty against nothing (as score_batch given golds)
             items, _ = await _score(request, pairs)
         except (BadRequest, Overloaded) as e:
             return _error(e)
@@ -1349,7 +1379,9 @@ def create_app(config: ServerConfig, pool: Any = None) -> Any:
         try:
             body = await _read_json(request, config.max_body_bytes)
             pairs = parse_score(body)
-            items, skipped = await _score(request, pairs, score_group_ids(body))
+            items, skipped = await _score(
+                request, pairs, score_group_ids(body), score_problems(body)
+            )
         except (BadRequest, Overloaded) as e:
             return _error(e)
         out = {

@@ -33,6 +33,7 @@ __all__ = [
     "item_from_result",
     "resolve_weights",
     "score_item",
+    "targets_of",
 ]
 
 #: A weighting: a preset name of ``rlsp_env.rewards.PRESETS`` or an explicit ``{channel: weight}``.
@@ -147,6 +148,27 @@ def item_from_result(result: Any) -> ItemScore:
     )
 
 
+def targets_of(golds: Sequence[str], problems: Sequence[str] | None = None) -> list[Any]:
+    """What :func:`rlsp_env.scoring.score_batch` scores against: the gold answers, or, where a
+    problem text is known, a :class:`~rlsp_env.problem.Problem` holding both (the exploration
+    channel measures novelty against the problem text, the effort judge reads it).
+
+    Example:
+        >>> [type(t).__name__ for t in targets_of(["4", "5"], ["2+2?", ""])]
+        ['Problem', 'str']
+    """
+    from rlsp_env.problem import Problem
+
+    if problems is None:
+        return list(golds)
+    if len(problems) != len(golds):
+        raise ValueError(f"got {len(problems)} problem texts for {len(golds)} gold answers")
+    return [
+        Problem(id=f"item/{i}", problem=p, answer=g) if p else g
+        for i, (g, p) in enumerate(zip(golds, problems))
+    ]
+
+
 def _check_pair(response: Any, gold: Any) -> None:
     if not isinstance(response, str) or not isinstance(gold, str):
         raise TypeError(
@@ -161,6 +183,7 @@ def score_item(
     spec: RewardSpec | None = None,
     group: Sequence[str] = (),
     inline: bool = False,
+    problem: str | None = None,
 ) -> ItemScore:
     """Scores one response against a gold answer with :func:`rlsp_env.scoring.score_batch`.
 
@@ -172,6 +195,8 @@ def score_item(
         group: the other responses to the same problem (for the ``diversity`` channel).
         inline: verify in this process (cooperative timeout); default: this process's shared
             verifier pool (a hard time bound).
+        problem: the problem text, when known (the exploration channel measures novelty against
+            it, as ``env.step`` does).
 
     Raises:
         TypeError: ``response`` or ``gold`` is not a string.
@@ -179,5 +204,6 @@ def score_item(
     from rlsp_env.scoring import score_batch
 
     _check_pair(response, gold)
-    res = score_batch([response], [gold], None, spec, inline=inline, others=[list(group)])
+    target = targets_of([gold], None if problem is None else [problem])
+    res = score_batch([response], target, None, spec, inline=inline, others=[list(group)])
     return item_from_result(res[0])

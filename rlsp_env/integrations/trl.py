@@ -17,7 +17,8 @@ three things it needs::
                         multi_objective_aggregation="normalize_then_sum"),
     )
 
-The dataset has a chat ``prompt`` column (the env's own messages), ``gold`` and ``problem_id``.
+The dataset has a chat ``prompt`` column (the env's own messages), ``gold``, ``problem_id`` and
+``problem`` (the problem text, which the exploration channel measures novelty against).
 Each reward function is named after its channel (TRL logs ``rewards/<channel>/mean``); all of them
 share one cache, so a completion is scored once per step however many channels there are.
 Channels with weight 0 are logged, not optimised.
@@ -59,7 +60,7 @@ def prompt_rows(
     """The first ``n`` prompts of a registered env, as the env itself presents them.
 
     Each row: ``prompt`` (chat messages: the env's ``info["messages"]``, with an optional system
-    message first), ``gold`` and ``problem_id``.
+    message first), ``gold``, ``problem_id`` and ``problem``.
 
     Args:
         env_id: a registered id (``"rlsp/Arithmetic-v0"``, ``"rlsp/MATH500-v0"``, ...).
@@ -75,7 +76,7 @@ def prompt_rows(
     Example:
         >>> rows = prompt_rows("rlsp/Arithmetic-v0", 2)
         >>> sorted(rows[0])
-        ['gold', 'problem_id', 'prompt']
+        ['gold', 'problem', 'problem_id', 'prompt']
     """
     import gymnasium as gym
 
@@ -102,6 +103,7 @@ def prompt_rows(
                     "prompt": messages,
                     "gold": str(info["gold"]),
                     "problem_id": str(info["problem_id"]),
+                    "problem": str(info["problem"]),
                 }
             )
     finally:
@@ -110,7 +112,8 @@ def prompt_rows(
 
 
 def make_dataset(env_id: str, n: int, **kwargs: Any) -> Any:
-    """A ``datasets.Dataset`` with ``prompt`` (chat), ``gold`` and ``problem_id`` columns.
+    """A ``datasets.Dataset`` with ``prompt`` (chat), ``gold``, ``problem_id`` and ``problem``
+    columns.
 
     Takes the arguments of :func:`prompt_rows` (``split``, ``seed``, ``system_prompt``, env
     arguments).
@@ -118,7 +121,7 @@ def make_dataset(env_id: str, n: int, **kwargs: Any) -> Any:
     Example:
         >>> ds = make_dataset("rlsp/Arithmetic-v0", 4)  # doctest: +SKIP
         >>> ds.column_names  # doctest: +SKIP
-        ['prompt', 'gold', 'problem_id']
+        ['prompt', 'gold', 'problem_id', 'problem']
     """
     import datasets
 
@@ -235,13 +238,12 @@ class RewardScorer:
             texts: the completions.
             golds: their gold answers.
             group_ids: completions sharing an id are each other's ``diversity`` group.
-            problems: the problem (prompt) texts, shown to the effort judge if there is one.
+            problems: the problem texts (the exploration channel measures novelty against them;
+                the effort judge reads them).
         """
-        from rlsp_env.problem import Problem
+        from rlsp_env.integrations.scoring import targets_of
         from rlsp_env.scoring import score_batch
 
-        if self.judge is None or problems is None:
-            problems = None
         key = (
             tuple(texts),
             tuple(golds),
@@ -252,12 +254,7 @@ class RewardScorer:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit
-            targets: list[Any] = list(golds)
-            if problems is not None:
-                targets = [
-                    Problem(id=f"trl/{i}", problem=p, answer=g)
-                    for i, (p, g) in enumerate(zip(problems, golds))
-                ]
+            targets = targets_of(golds, problems)
             results = score_batch(
                 list(texts),
                 targets,
@@ -324,9 +321,15 @@ class ChannelReward:
         group_ids = kwargs.get("problem_id")
         if group_ids is not None and len(group_ids) != len(texts):
             group_ids = None
-        problems = None
-        if self.scorer.judge is not None and prompts is not None and len(prompts) == len(texts):
+        # the problem texts (the dataset's ``problem`` column; else the prompts, for the judge):
+        # the exploration channel measures novelty against them, as env.step does
+        problems = kwargs.get("problem")
+        if problems is not None and len(problems) == len(texts):
+            problems = [str(p) for p in problems]
+        elif self.scorer.judge is not None and prompts is not None and len(prompts) == len(texts):
             problems = [prompt_text(p) for p in prompts]
+        else:
+            problems = None
         items = self.scorer.score(texts, [str(g) for g in gold], group_ids, problems)
         self.scorer.calls[self.channel] = self.scorer.calls.get(self.channel, 0) + 1
         log_extra = kwargs.get("log_extra")
@@ -391,7 +394,7 @@ class GRPOSetup:
     """Everything ``GRPOTrainer`` needs from rlsp.
 
     Attributes:
-        dataset: ``prompt`` (chat), ``gold``, ``problem_id`` columns.
+        dataset: ``prompt`` (chat), ``gold``, ``problem_id``, ``problem`` columns.
         reward_funcs: one :class:`ChannelReward` per channel.
         reward_weights: the matching weights (pass to ``GRPOConfig(reward_weights=...)``).
         channels: the channel names, in order.

@@ -160,7 +160,13 @@ def compute_score(
 
     reward_spec = resolve_verl_spec(data_source, extra_info, weights, spec)
     w = reward_spec.weights
-    item = score_item(solution_str, _gold_text(ground_truth), spec=reward_spec)
+    problem = extra_info.get("problem") if isinstance(extra_info, Mapping) else None
+    item = score_item(
+        solution_str,
+        _gold_text(ground_truth),
+        spec=reward_spec,
+        problem=problem if isinstance(problem, str) else None,
+    )
     out: dict[str, float] = {"score": float(item.reward)}
     for channel in [*w, *(c for c in item.rewards if c not in w)]:
         out[channel] = float(item.rewards.get(channel, 0.0))
@@ -205,7 +211,8 @@ def write_verl_dataset(
 
     Each row: ``data_source`` (the env id), ``prompt`` (chat messages), ``ability`` ("math"),
     ``reward_model`` (``{"style": "rule", "ground_truth": gold}``) and ``extra_info``
-    (``split``, ``index``, ``problem_id``).
+    (``split``, ``index``, ``problem_id``, ``problem``: the problem text, which the exploration
+    channel measures novelty against).
 
     Args:
         env_id: a registered id (``"rlsp/Arithmetic-v0"``, ``"rlsp/MATH500-v0"``, ...).
@@ -235,7 +242,12 @@ def write_verl_dataset(
             "prompt": row["prompt"],
             "ability": "math",
             "reward_model": {"style": "rule", "ground_truth": row["gold"]},
-            "extra_info": {"split": split, "index": i, "problem_id": row["problem_id"]},
+            "extra_info": {
+                "split": split,
+                "index": i,
+                "problem_id": row["problem_id"],
+                "problem": row["problem"],
+            },
         }
         for i, row in enumerate(rows)
     ]

@@ -32,7 +32,7 @@ ENV = "rlsp/Arithmetic-v0"
 
 def test_dataset_columns_and_chat_prompts():
     ds = make_dataset(ENV, 6, system_prompt="Be brief.")
-    assert ds.column_names == ["prompt", "gold", "problem_id"]
+    assert ds.column_names == ["prompt", "gold", "problem_id", "problem"]
     assert len(ds) == 6 and len(set(ds["problem_id"])) == 6
     row = ds[0]
     assert row["prompt"][0] == {"role": "system", "content": "Be brief."}

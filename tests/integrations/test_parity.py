@@ -125,14 +125,19 @@ def test_every_door_gives_identical_channels(pairs):
 
     # TRL's reward functions (distinct problem ids: no groups)
     funcs, _ = make_reward_funcs(spec=SPEC)
-    kw = {"completions": texts, "gold": [p.answer for p in probs]}
+    kw = {
+        "completions": texts,
+        "gold": [p.answer for p in probs],
+        "problem": [p.problem for p in probs],
+    }
     by_channel = {f.__name__: f(problem_id=[str(i) for i in range(N)], **kw) for f in funcs}
     assert [{c: by_channel[c][i] for c in rewards.CHANNELS} for i in range(N)] == ref
 
     # verl's compute_score, one call per pair
     spec = SPEC.to_dict()
     via_verl = [
-        _channels(compute_score("test", t, p.answer, spec=spec)) for t, p in zip(texts, probs)
+        _channels(compute_score("test", t, p.answer, {"problem": p.problem}, spec=spec))
+        for t, p in zip(texts, probs)
     ]
     assert via_verl == ref
 
@@ -172,7 +177,9 @@ def test_the_server_door_gives_identical_channels(pairs, server):
     ref = [_channels(r.rewards) for r in score_batch(texts, probs, None, SPEC)]
     assert httpx.get(server.url + "/healthz").json()["reward_spec"] == SPEC.to_dict()
     with httpx.Client(timeout=300) as client:
-        items = [{"response": t, "gold": p.answer} for t, p in zip(texts, probs)]
+        items = [
+            {"response": t, "gold": p.answer, "problem": p.problem} for t, p in zip(texts, probs)
+        ]
         r = client.post(server.url + "/v1/score", json={"items": items})
         assert r.status_code == 200, r.text
         assert [_channels(it["rewards"]) for it in r.json()["results"]] == ref
@@ -186,7 +193,11 @@ def test_the_server_door_gives_identical_channels(pairs, server):
         r = client.post(server.url + "/get_reward", json=body)
         assert r.status_code == 200, r.text
         logs = r.json()["extra_logs"]
-        assert [{c: logs[c][i] for c in rewards.CHANNELS} for i in range(n)] == ref
+        # OpenRLHF sends no problem text (its prompt is chat-formatted): the same input as
+        # score_batch given the gold answers alone
+        golds_only = [p.answer for p in probs]
+        ref_gold = [_channels(r.rewards) for r in score_batch(texts, golds_only, None, SPEC)]
+        assert [{c: logs[c][i] for c in rewards.CHANNELS} for i in range(n)] == ref_gold
 
 
 @pytest.mark.timeout(600)
