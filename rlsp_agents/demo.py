@@ -4,11 +4,11 @@
    (:data:`DEFAULT_ENV_ID`, difficulty :data:`DEFAULT_DIFFICULTY`: 2-digit addition,
    ``split="test"``);
 2. optionally a short SFT on the task's worked solutions (``split="train"``), evaluate again;
-3. PPO with the ``--ppo-preset`` (default ``cpu-smollm2``: critic-free ``group`` advantages over
-   correctness 1 / format 0.5, exploration logged; ``cpu-smollm2-rlsp``: RLSP's **decoupled**
-   advantages, a value head per channel, over correctness, format and exploration 0.1, exploration
-   annealed as correctness rises, on 3-step word problems), the exploration channel's ``L`` set to
-   the response budget (``max_new_tokens``); evaluate again;
+3. RLSP: PPO with **decoupled** advantages (a value head per channel) over correctness, format and
+   exploration (the ``cpu-smollm2-rlsp`` preset: weights 1 / 0.5 / 0.1, exploration annealed as
+   correctness rises, the correctness gate), the exploration channel's ``L`` set to the response
+   budget (``max_new_tokens``); ``--ppo-preset cpu-smollm2`` for correctness-only ``group``
+   advantages; evaluate again;
 4. print a before/after table (base, after SFT, after PPO), measure sampling throughput of vLLM vs
    transformers on the same prompts, and save JSON + plots under ``runs/demo`` (or ``--out``).
 
@@ -46,13 +46,12 @@ __all__ = [
     "HELP",
 ]
 
-#: the main job's task: 2-digit addition (``rlsp/Arithmetic-v0`` difficulty 1), the one task on
-#: which this CPU-sized run is measured to improve (0.0% -> 27.0% -> 62.0%,
-#: ``benchmarks/results/train_demo_final.md``). The RLSP task, measured for
-#: ``--ppo-preset cpu-smollm2-rlsp``: 3-step word problems (``rlsp/WordProblem-v0`` difficulty 3),
-#: untrained 0%, after 288 worked solutions 8.0%, after PPO 1.5% (``docs/rlsp_results.md``).
-#: Arithmetic difficulty 4 (2-digit x 2-digit) and 5 (``(a + b) x c - d``) stayed at 3-4% after
-#: SFT; word problems difficulty 2 reached 67%.
+#: the main job's task: 2-digit addition (``rlsp/Arithmetic-v0`` difficulty 1), where this CPU-sized
+#: run is measured to improve: RLSP 0.0% -> 27.0% -> 72.5% (``train_demo_rlsp_addition.md``), group
+#: advantages 0.0% -> 27.0% -> 62.0% (``train_demo_final.md``). Tasks where more steps are needed
+#: were probed: 3-step word problems (``rlsp/WordProblem-v0`` difficulty 3) reached 8.0% after 288
+#: worked solutions and fell to 1.5% with PPO (before the correctness gate); arithmetic difficulty 4
+#: and 5 stayed at 3-4% after SFT; word problems difficulty 2 reached 67% (``docs/rlsp_results.md``).
 DEFAULT_ENV_ID = "rlsp/Arithmetic-v0"
 DEFAULT_DIFFICULTY = 1
 
@@ -88,7 +87,7 @@ class DemoConfig:
     """SFT sequences per optimizer step."""
     sft_max_minutes: float = 4.0
     """Time cap of the SFT stage."""
-    ppo_preset: str = "cpu-smollm2"
+    ppo_preset: str = "cpu-smollm2-rlsp"
     """``rlsp train`` preset for the PPO stage."""
     ppo_steps: int | None = None
     """PPO iterations (default: the preset's)."""
@@ -513,12 +512,13 @@ def _print_table(report: dict[str, Any]) -> None:
     )
 
 
-DESCRIPTION = """The main job: SFT then PPO on the embedded SmolLM2-135M-Instruct, on a CPU.
+DESCRIPTION = """The main job: RLSP on the embedded SmolLM2-135M-Instruct, on a CPU.
 
 Evaluates the untrained model on held-out 2-digit additions (greedy), runs a short SFT on worked
-solutions, then PPO with separate reward channels (--ppo-preset cpu-smollm2: group advantages over
-correctness and format; cpu-smollm2-rlsp: RLSP's decoupled advantages over correctness, format and
-exploration), evaluates after each stage and prints a before/after table. Engine logs go to OUT/engine.log. Results: OUT/demo.json, OUT/demo.md,
+solutions, then RLSP: PPO with decoupled advantages over correctness, format and exploration
+(exploration annealed as correctness rises, the correctness gate), evaluates after each stage and
+prints a before/after table (--ppo-preset cpu-smollm2: correctness-only group advantages).
+Engine logs go to OUT/engine.log. Results: OUT/demo.json, OUT/demo.md,
 OUT/before_after.png, OUT/ppo/plots/*.png, OUT/ppo/channel_spread.jsonl.
 
 examples:
@@ -526,9 +526,8 @@ examples:
   rlsp demo --out runs/demo2 --no-sft        # PPO only, from the untrained model
   rlsp demo --eval-n 100 --ppo-steps 6 --no-compare-samplers   # a shorter run
   rlsp demo --env-id rlsp/Arithmetic-v0 --difficulty 5         # (a + b) x c - d instead
-  # RLSP (decoupled PPO, exploration weighted) on 3-step word problems; measured 8.0% -> 1.5% here:
-  rlsp demo --ppo-preset cpu-smollm2-rlsp --env-id rlsp/WordProblem-v0 --difficulty 3 \\
-            --max-new-tokens 128 --sft-examples 288
+  rlsp demo --ppo-preset cpu-smollm2         # correctness-only group advantages, for comparison
+  rlsp demo --env-id rlsp/WordProblem-v0 --difficulty 3 --max-new-tokens 128 --sft-examples 288
   rlsp demo --sampler transformers           # without vLLM
 """
 
