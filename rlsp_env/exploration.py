@@ -228,6 +228,7 @@ def exploration_reward(
     cap: float = 1.0,
     tokenizer: object | None = None,
     curve: str = DEFAULT_CURVE,
+    reasoning: str | None = None,
 ) -> float:
     """The exploration channel of ``response`` (any ``str``) for a problem (text or ``Problem``).
 
@@ -238,6 +239,9 @@ def exploration_reward(
         cap: the magnitude of the floor (``"info"`` and ``"capped"``).
         tokenizer: counts raw tokens (else characters / 4).
         curve: one of :data:`CURVES`.
+        reasoning: the response's reasoning when already read (the reward channels pass
+            :attr:`rlsp_env.text.Reading.reasoning`, so a response is read once); default
+            :func:`rlsp_env.text.reasoning_text` of ``response``.
 
     Raises:
         TypeError: a non-``str`` response.
@@ -256,7 +260,8 @@ def exploration_reward(
         raise ValueError(f"unknown exploration curve {curve!r}; curves: {list(CURVES)}")
     if length_scale == 0:
         return 0.0
-    reasoning = reasoning_text(response)
+    if reasoning is None:
+        reasoning = reasoning_text(response)
     if curve == "paper":
         return -float(length_scale) / max(1.0, len(reasoning) / 4.0)
     if curve == "capped":

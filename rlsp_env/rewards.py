@@ -208,6 +208,7 @@ def _exploration(x: ChannelInput) -> float:
         length_scale=s.length_scale,
         cap=s.exploration_cap,
         tokenizer=x.tokenizer,
+        reasoning=x.reading.reasoning,  # the one reading; not cut again
     )
 
 
@@ -332,6 +333,7 @@ def exploration(
     length_scale: float = DEFAULT_LENGTH_SCALE,
     cap: float = 1.0,
     tokenizer: object | None = None,
+    reasoning: str | None = None,
 ) -> float:
     """The exploration channel: informative reasoning length on a saturating curve over ``L``.
 
@@ -355,7 +357,12 @@ def exploration(
     from rlsp_env.exploration import exploration_reward
 
     return exploration_reward(
-        _check_text(response), problem, length_scale=length_scale, cap=cap, tokenizer=tokenizer
+        _check_text(response),
+        problem,
+        length_scale=length_scale,
+        cap=cap,
+        tokenizer=tokenizer,
+        reasoning=reasoning,
     )
 
 
