@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,6 +35,9 @@ __all__ = ["VerifierPool", "verify_bounded", "verify_many"]
 STARTUP_TIMEOUT_S = 600.0
 #: Extra seconds after ``timeout_s`` before a worker is killed (its own deadline fires first).
 GRACE_S = 0.5
+#: Times an item is handed out again after its worker died before acknowledging it (the item
+#: never ran there, so the death says nothing about it); past this it is ``worker_died``.
+MAX_UNSTARTED_RESENDS = 2
 
 
 class _Worker:
@@ -314,6 +317,7 @@ class VerifierPool:
             if progress:
                 progress(1)
 
+        unstarted: Counter[int] = Counter()  # deaths of a worker sent the item before its ack
         sel = selectors.DefaultSelector()
         try:
             while pending:
@@ -383,7 +387,13 @@ class VerifierPool:
                             if self._startup_failures > 3:
                                 raise RuntimeError("verifier workers fail to start")
                         if w.item is not None:
-                            settle(w.item, Verdict(False, None, "worker_died", "timeout"))
+                            if w.acked_at is None and unstarted[w.item] < MAX_UNSTARTED_RESENDS:
+                                # it died before starting the item (killed from outside, or
+                                # while idle): the item is not to blame; hand it out again
+                                unstarted[w.item] += 1
+                                todo.appendleft(w.item)
+                            else:
+                                settle(w.item, Verdict(False, None, "worker_died", "timeout"))
                         self._replace(k)
                         continue
                     for m in msgs:

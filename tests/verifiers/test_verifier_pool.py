@@ -154,3 +154,27 @@ def test_verify_bounded_shared_worker_matches_verify() -> None:
         assert verify_bounded(r, g).to_dict() == verify(r, g).to_dict()
     with pytest.raises(ValueError, match="answer_policy"):
         verify_bounded("\\boxed{1}", "1", answer_policy="loose")
+
+
+def test_a_worker_killed_before_it_starts_an_item_does_not_fail_the_item() -> None:
+    """The item was written to a worker that died before acknowledging it (here: stopped, then
+    killed from outside): it never ran there, so it is handed to the replacement and verified,
+    not charged with ``worker_died``. A worker that dies *after* starting an item still is
+    (test_crashing_worker_is_reported_and_replaced)."""
+    import signal
+
+    with VerifierPool(workers=1, timeout_s=5) as pool:
+        assert pool.map([("\\boxed{1}", "1")])[0].correct  # the worker is up and ready
+        pid = pool._workers[0].proc.pid
+        os.kill(pid, signal.SIGSTOP)  # it can take the item off the pipe but never ack it
+        out: list = []
+        t = threading.Thread(target=lambda: out.extend(pool.map([("\\boxed{2}", "2")])))
+        t.start()
+        deadline = time.monotonic() + 10
+        while pool._workers[0].item is None:  # the item has been written to the stopped worker
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        t.join(60)
+        assert [(v.correct, v.reason) for v in out] == [(True, "equal")]
+        assert pool.restarts >= 1 and _alive([pid]) == []
