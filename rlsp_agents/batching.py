@@ -5,10 +5,17 @@ A *sequence* is any object with ``prompt_ids`` and ``response_ids`` (lists of to
 is taken on response tokens only, so every helper here speaks in response positions:
 
 - :func:`micro_batches` splits sequence indices into micro-batches of similar length (less padding);
+  with ``share_prompts`` it keeps the responses of one prompt together;
 - :func:`collate` right-pads a micro-batch into tensors, with ``resp_pos`` (the position whose
-  hidden state predicts each response token) and a response ``mask``;
+  hidden state predicts each response token) and a response ``mask``; with ``share_prompts`` it
+  also records which rows share a prompt (``prompt_groups``);
 - :func:`forward` runs the decoder once and applies the LM head only at response positions:
-  log-probs ``[B, T]``, values ``[B, T, C]`` of optional value heads, entropy ``[B, T]``;
+  log-probs ``[B, T]``, values ``[B, T, C]`` of optional value heads, entropy ``[B, T]``. On a
+  batch collated with ``share_prompts`` the decoder runs each distinct prompt **once** and its
+  responses on top of that prompt's key/value cache (repeated per response, gradients summed
+  through the repeat): the same log-probs, values and gradients as the padded pass, computed over
+  ``P + n R`` tokens instead of ``n (P + R)`` for a prompt of ``P`` tokens with ``n`` responses
+  of ``R`` (PPO's groups of samples per prompt).
 - :func:`pad_stack` stacks per-sequence tensors ``[n_i(, C)]`` into ``[B, T(, C)]``.
 
 Example:
@@ -43,18 +50,48 @@ class TokenSequence(Protocol):
     response_ids: list[int]
 
 
-def micro_batches(idx: Sequence[int], rows: Sequence[TokenSequence], size: int) -> list[list[int]]:
+def micro_batches(
+    idx: Sequence[int], rows: Sequence[TokenSequence], size: int, *, share_prompts: bool = False
+) -> list[list[int]]:
     """Splits the indices ``idx`` of ``rows`` into micro-batches of at most ``size`` sequences,
-    sorted by total length so that each micro-batch pads little."""
-    order = sorted(idx, key=lambda i: len(rows[i].prompt_ids) + len(rows[i].response_ids))
+    sorted by total length so that each micro-batch pads little.
+
+    With ``share_prompts`` the sequences of one prompt are kept next to each other (sorted by
+    prompt length, then prompt, then response length), so that a micro-batch holds few distinct
+    prompts and :func:`forward` runs each of them once.
+
+    Example:
+        >>> from types import SimpleNamespace as S
+        >>> rows = [S(prompt_ids=[1], response_ids=[2] * n) for n in (3, 1)]
+        >>> rows += [S(prompt_ids=[7, 7], response_ids=[2])]
+        >>> micro_batches([0, 1, 2], rows, size=2, share_prompts=True)
+        [[1, 0], [2]]
+    """
+    if share_prompts:
+        order = sorted(
+            idx,
+            key=lambda i: (
+                len(rows[i].prompt_ids),
+                tuple(rows[i].prompt_ids),
+                len(rows[i].response_ids),
+            ),
+        )
+    else:
+        order = sorted(idx, key=lambda i: len(rows[i].prompt_ids) + len(rows[i].response_ids))
     return [order[k : k + size] for k in range(0, len(order), size)]
 
 
-def collate(rows: Sequence[TokenSequence], pad_id: int) -> dict[str, Any]:
+def collate(
+    rows: Sequence[TokenSequence], pad_id: int, *, share_prompts: bool = False
+) -> dict[str, Any]:
     """Right-padded tensors for a micro-batch.
 
     Returns ``input_ids [B, L]``, ``attention_mask [B, L]``, ``resp_pos [B, T]`` (the position
     whose hidden state predicts response token t), ``resp_tokens [B, T]`` and ``mask [B, T]``.
+    With ``share_prompts`` also ``prompt_groups``: ``(prompt_ids [1, P], row indices)`` per
+    distinct prompt, in first-seen order, which :func:`forward` uses to run each prompt once.
+    ``decoder_positions`` (an int): the positions the decoder computes for this batch, padding
+    included.
     """
     import torch
 
@@ -74,13 +111,66 @@ def collate(rows: Sequence[TokenSequence], pad_id: int) -> dict[str, Any]:
         resp_pos[i, :n] = torch.arange(p - 1, p - 1 + n)
         resp_tokens[i, :n] = torch.tensor(list(r.response_ids))
         mask[i, :n] = 1.0
-    return {
+    out = {
         "input_ids": input_ids,
         "attention_mask": attn,
         "resp_pos": resp_pos,
         "resp_tokens": resp_tokens,
         "mask": mask,
+        "decoder_positions": b * seq_len,  # what the decoder computes, padding included
     }
+    if share_prompts:
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, r in enumerate(rows):
+            groups.setdefault(tuple(r.prompt_ids), []).append(i)
+        if any(len(p) == 0 for p in groups):
+            raise ValueError("share_prompts needs a non-empty prompt for every sequence")
+        out["prompt_groups"] = [
+            (torch.tensor([list(p)], dtype=torch.long), members) for p, members in groups.items()
+        ]
+        out["decoder_positions"] = sum(len(p) + len(m) * (t_len - 1) for p, m in groups.items())
+    return out
+
+
+def _shared_prompt_hidden(base_model: Any, batch: dict[str, Any], device: Any) -> Any:
+    """The hidden states ``[B, T, H]`` at the response positions, each prompt run once.
+
+    For each distinct prompt of ``n`` rows: one pass over the prompt (``use_cache``), its cache
+    repeated ``n`` times, one pass over the rows' response tokens but the last (right-padded,
+    attending to the prompt through the cache). The state predicting response token 0 is the
+    prompt's last; the one predicting token t > 0 is the response pass's (t - 1)-th.
+    """
+    import torch
+
+    b, t_len = batch["resp_tokens"].shape
+    resp = batch["resp_tokens"].to(device)
+    mask = batch["mask"].to(device)
+    parts, order = [], []
+    for prompt, members in batch["prompt_groups"]:
+        p_len, n = prompt.shape[1], len(members)
+        first = base_model(input_ids=prompt.to(device), use_cache=True)
+        h0 = first.last_hidden_state[:, -1:, :].expand(n, 1, -1)  # [n, 1, H]
+        if t_len > 1:
+            cache = first.past_key_values
+            cache.batch_repeat_interleave(n)
+            rows = torch.tensor(members, device=device)
+            m = mask[rows, : t_len - 1].long()
+            rest = base_model(
+                input_ids=resp[rows, : t_len - 1],
+                attention_mask=torch.cat(
+                    [torch.ones((n, p_len), dtype=torch.long, device=device), m], dim=1
+                ),
+                position_ids=torch.arange(p_len, p_len + t_len - 1, device=device).expand(n, -1),
+                past_key_values=cache,
+                use_cache=True,
+            )
+            h0 = torch.cat([h0, rest.last_hidden_state], dim=1)  # [n, T, H]
+        parts.append(h0)
+        order += members
+    h = torch.cat(parts, dim=0)
+    inverse = torch.empty(b, dtype=torch.long, device=device)
+    inverse[torch.tensor(order, device=device)] = torch.arange(b, device=device)
+    return h[inverse]
 
 
 def pad_stack(tensors: Sequence[Any], t_len: int) -> Any:
@@ -106,7 +196,8 @@ def forward(
 ) -> tuple[Any, Any, Any]:
     """Log-probs ``[B, T]``, values ``[B, T, C]`` (or None) and entropy ``[B, T]`` (or None).
 
-    The decoder runs once; the output embedding (LM head) is applied only at response positions.
+    The decoder runs once (once per distinct prompt on a ``share_prompts`` batch); the output
+    embedding (LM head) is applied only at response positions.
 
     Args:
         policy: a transformers causal LM (``base_model`` and ``get_output_embeddings``).
@@ -124,14 +215,11 @@ def forward(
 
     device = next(policy.parameters()).device
     with autocast():
-        out = policy.base_model(
-            input_ids=batch["input_ids"].to(device),
-            attention_mask=batch["attention_mask"].to(device),
-        )
-        hidden = out.last_hidden_state  # [B, L, H]
-        pos = batch["resp_pos"].to(device)
-        h = torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # [B, T, H]
-        logits = policy.get_output_embeddings()(h)  # [B, T, V]
+        if batch.get("prompt_groups") is not None:
+            h = _shared_prompt_hidden(policy.base_model, batch, device)
+            logits = policy.get_output_embeddings()(h)  # [B, T, V]
+        else:
+            h, logits = _padded_hidden_logits(policy, batch, device)
     logprobs = token_logprobs(logits, batch["resp_tokens"].to(device))  # [B, T]
     entropy = None
     if with_entropy:
@@ -142,3 +230,18 @@ def forward(
     if critic is not None:
         values = critic(h.detach() if detach_critic else h)  # [B, T, C]
     return logprobs, values, entropy
+
+
+def _padded_hidden_logits(policy: Any, batch: dict[str, Any], device: Any) -> tuple[Any, Any]:
+    """One decoder pass over the right-padded (prompt + response) rows."""
+    import torch
+
+    out = policy.base_model(
+        input_ids=batch["input_ids"].to(device),
+        attention_mask=batch["attention_mask"].to(device),
+    )
+    hidden = out.last_hidden_state  # [B, L, H]
+    pos = batch["resp_pos"].to(device)
+    h = torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # [B, T, H]
+    logits = policy.get_output_embeddings()(h)  # [B, T, V]
+    return h, logits

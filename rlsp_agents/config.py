@@ -206,6 +206,10 @@ class TrainConfig(_EnvArgs):
     """Gradient clipping (global norm)."""
     micro_batch_size: int = 8
     """Sequences per forward/backward pass; gradients are accumulated over micro-batches."""
+    share_prompts: bool = True
+    """Run each distinct prompt of a micro-batch once and its responses on its key/value cache
+    (:func:`rlsp_agents.batching.forward`): the same losses and gradients as padding every
+    (prompt, response) row, over fewer tokens when several samples share a prompt."""
     num_minibatches: int = 1
     """Optimizer steps per rollout batch."""
     update_epochs: int = 1

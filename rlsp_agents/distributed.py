@@ -325,6 +325,7 @@ def update_samples(
         pad_id=pad_id,
         autocast=contextlib.nullcontext,
         needed=True,
+        share_prompts=cfg.share_prompts,
     )
     adv = pad_stack([s.advantages.float() for s in rows], t_max)
     returns = pad_stack([s.returns for s in rows], t_max) if critic is not None else None

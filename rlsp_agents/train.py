@@ -105,6 +105,7 @@ def old_policy_pass(
     pad_id: int,
     autocast: Callable[[], Any],
     needed: bool,
+    share_prompts: bool = False,
 ) -> OldPolicy:
     """Log-probs and values of the sampling policy, and the reference log-probs (``ref``).
 
@@ -120,8 +121,10 @@ def old_policy_pass(
     if not needed:
         return old
     with torch.no_grad():
-        for mb in micro_batches(list(range(n)), rows, micro_batch_size):
-            batch = collate([rows[i] for i in mb], pad_id)
+        for mb in micro_batches(
+            list(range(n)), rows, micro_batch_size, share_prompts=share_prompts
+        ):
+            batch = collate([rows[i] for i in mb], pad_id, share_prompts=share_prompts)
             lp, v, _ = forward(policy, critic, batch, autocast=autocast)
             rlp = None
             if ref is not None:
@@ -260,7 +263,17 @@ def ppo_update(
         from rlsp_agents.distributed import all_reduce_, all_reduce_gradients
 
     stats = dict.fromkeys(
-        ("policy", "value", "kl_ref", "entropy", "approx_kl", "clipfrac", "tokens", "train_tokens"),
+        (
+            "policy",
+            "value",
+            "kl_ref",
+            "entropy",
+            "approx_kl",
+            "clipfrac",
+            "tokens",
+            "train_tokens",
+            "decoder_positions",
+        ),
         0.0,
     )
     grad_norms: list[float] = []
@@ -273,8 +286,9 @@ def ppo_update(
             denom = float(all_reduce_(t, ctx)[0])
             if denom == 0:  # no rank has a row in it (the same decision on every rank)
                 continue
-        for mb in micro_batches(mini, rows, cfg.micro_batch_size):
-            batch = collate([rows[i] for i in mb], pad_id)
+        share = cfg.share_prompts
+        for mb in micro_batches(mini, rows, cfg.micro_batch_size, share_prompts=share):
+            batch = collate([rows[i] for i in mb], pad_id, share_prompts=share)
             lp, v, ent = forward(
                 policy,
                 critic,
@@ -319,6 +333,7 @@ def ppo_update(
             stats["clipfrac"] += float(clipfrac) * n_tok
             stats["tokens"] += n_tok
             stats["train_tokens"] += int(batch["attention_mask"].sum())
+            stats["decoder_positions"] += batch["decoder_positions"]
         if dist_on:
             all_reduce_gradients(all_params, ctx)  # before clipping: the global gradient
         grad_norms.append(float(torch.nn.utils.clip_grad_norm_(actor_params, cfg.max_grad_norm)))
@@ -601,6 +616,7 @@ def train(
                 pad_id=pad_id,
                 autocast=autocast,
                 needed=needs_old_pass,
+                share_prompts=cfg.share_prompts,
             )
 
             # 3. ADVANTAGES per channel, with this iteration's weights; DASH filter
@@ -672,6 +688,7 @@ def train(
                 "time/train": t_train,
                 "time/sync": t_sync,
                 "charts/tokens_per_s": stats["train_tokens"] / max(t_train, 1e-9),
+                "charts/decoder_positions": stats["decoder_positions"],
                 "charts/sample_tokens_per_s": sum(len(r.response_ids) for r in rows)
                 / max(batch.sample_s, 1e-9),
             }
