@@ -8,9 +8,10 @@ Arms (``--arms``, all five by default, run one after another in one invocation):
 - ``rlsp``: PPO on the paper's scalar reward ``r_c - L / ell`` (the env's ``rlsp-length`` sum of
   correctness, format and exploration), one critic;
 - ``decoupled``: PPO, a value head per channel, correctness 1 / format 0.5 / exploration 0.1,
-  constant weights;
+  constant weights, the correctness gate (the main job's ``cpu-smollm2-rlsp`` but for the
+  schedule);
 - ``decoupled-scheduled``: the same, exploration annealed as correctness rises (``correctness``
-  schedule: ``w_e * (1 - accuracy)``).
+  schedule: ``w_e * (1 - accuracy)``): the main job's settings.
 
 Every PPO arm starts from the ``cpu-smollm2`` preset (8 prompts x 8 samples, T 0.7, lr 2e-5, no
 KL) with the exploration channel's ``L`` = ``max_new_tokens``. Per arm: held-out **literal**
@@ -182,13 +183,12 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
             cfg.advantage, cfg.channel_weights = "group", "correctness=1.0,format=0.5"
         elif arm == "rlsp":
             cfg.advantage, cfg.reward_preset = "rlsp", "rlsp-length"
-        elif arm == "decoupled":
+        elif arm in ("decoupled", "decoupled-scheduled"):  # the main job's RLSP settings
             cfg.advantage = "decoupled"
             cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.1"
-        elif arm == "decoupled-scheduled":
-            cfg.advantage = "decoupled"
-            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.1"
-            cfg.weight_schedule = "correctness"
+            cfg.correctness_gate = True
+            if arm == "decoupled-scheduled":
+                cfg.weight_schedule = "correctness"
         else:
             raise ValueError(f"unknown arm {arm!r}; arms: {list(ARMS)}")
         rec["config"] = {
@@ -196,6 +196,7 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
             "channel_weights": cfg.channel_weights if cfg.advantage != "rlsp" else None,
             "reward_preset": cfg.reward_preset if cfg.advantage == "rlsp" else None,
             "weight_schedule": cfg.weight_schedule,
+            "correctness_gate": cfg.correctness_gate,
             "env_kwargs": cfg.env_kwargs,
         }
         with _sampler(args, start) as s:

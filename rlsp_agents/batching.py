@@ -135,9 +135,10 @@ def collate(
 def _shared_prompt_hidden(base_model: Any, batch: dict[str, Any], device: Any) -> Any:
     """The hidden states ``[B, T, H]`` at the response positions, each prompt run once.
 
-    For each distinct prompt of ``n`` rows: one pass over the prompt (``use_cache``), its cache
-    repeated ``n`` times, one pass over the rows' response tokens but the last (right-padded,
-    attending to the prompt through the cache). The state predicting response token 0 is the
+    The distinct prompts are bucketed by length; per bucket of ``G`` prompts of ``P`` tokens and
+    their ``n`` rows: one pass over the ``[G, P]`` prompts (``use_cache``), the cache gathered to
+    one entry per row, one pass over the rows' response tokens but the last (right-padded,
+    attending to their prompt through the cache). The state predicting response token 0 is the
     prompt's last; the one predicting token t > 0 is the response pass's (t - 1)-th.
     """
     import torch
@@ -145,14 +146,20 @@ def _shared_prompt_hidden(base_model: Any, batch: dict[str, Any], device: Any) -
     b, t_len = batch["resp_tokens"].shape
     resp = batch["resp_tokens"].to(device)
     mask = batch["mask"].to(device)
-    parts, order = [], []
+    buckets: dict[int, list[tuple[Any, list[int]]]] = {}
     for prompt, members in batch["prompt_groups"]:
-        p_len, n = prompt.shape[1], len(members)
-        first = base_model(input_ids=prompt.to(device), use_cache=True)
-        h0 = first.last_hidden_state[:, -1:, :].expand(n, 1, -1)  # [n, 1, H]
+        buckets.setdefault(prompt.shape[1], []).append((prompt, members))
+    parts, order = [], []
+    for p_len, groups in buckets.items():
+        prompts = torch.cat([p for p, _ in groups], dim=0).to(device)  # [G, P]
+        members = [i for _, m in groups for i in m]
+        owner = torch.tensor([g for g, (_, m) in enumerate(groups) for _ in m], device=device)
+        n = len(members)
+        first = base_model(input_ids=prompts, use_cache=True)
+        h = first.last_hidden_state[owner, -1:, :]  # [n, 1, H]
         if t_len > 1:
             cache = first.past_key_values
-            cache.batch_repeat_interleave(n)
+            cache.batch_select_indices(owner)  # one cache entry per row (a differentiable gather)
             rows = torch.tensor(members, device=device)
             m = mask[rows, : t_len - 1].long()
             rest = base_model(
@@ -164,8 +171,8 @@ def _shared_prompt_hidden(base_model: Any, batch: dict[str, Any], device: Any) -
                 past_key_values=cache,
                 use_cache=True,
             )
-            h0 = torch.cat([h0, rest.last_hidden_state], dim=1)  # [n, T, H]
-        parts.append(h0)
+            h = torch.cat([h, rest.last_hidden_state], dim=1)  # [n, T, H]
+        parts.append(h)
         order += members
     h = torch.cat(parts, dim=0)
     inverse = torch.empty(b, dtype=torch.long, device=device)

@@ -24,8 +24,10 @@ class Seq:
 def _rows(seed: int) -> list[Seq]:
     rng = random.Random(seed)
     rows = []
-    for _ in range(3):  # 3 prompts of different lengths, 1..4 responses each (lengths 1..9)
-        prompt = [rng.randrange(5, 400) for _ in range(rng.randrange(1, 12))]
+    # 5 prompts, some of one length (one prefix pass for several prompts), some of another,
+    # 1..4 responses each (lengths 1..9)
+    for length in (1, 5, 5, 9, 9):
+        prompt = [rng.randrange(5, 400) for _ in range(length)]
         for _ in range(rng.randrange(1, 5)):
             rows.append(Seq(prompt, [rng.randrange(5, 400) for _ in range(rng.randrange(1, 10))]))
     rng.shuffle(rows)
@@ -58,7 +60,8 @@ def test_shared_prompt_pass_equals_the_padded_pass(seed: int) -> None:
         grads = [p.grad.clone() for p in policy.parameters() if p.grad is not None]
         results.append((lp * mask, v * mask[..., None], ent * mask, grads))
     (lp0, v0, e0, g0), (lp1, v1, e1, g1) = results
-    assert len(set(map(tuple, (r.prompt_ids for r in rows)))) > 1
+    prompts = set(map(tuple, (r.prompt_ids for r in rows)))
+    assert len(prompts) == 5 and len({len(p) for p in prompts}) == 3
     torch.testing.assert_close(lp1, lp0, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(v1, v0, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(e1, e0, atol=1e-4, rtol=1e-4)
