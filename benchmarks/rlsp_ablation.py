@@ -26,6 +26,7 @@ Writes ``benchmarks/results/<prefix>.json``, ``<prefix>.md``, ``<prefix>_accurac
 examples:
   python benchmarks/rlsp_ablation.py --budget-s 720                  # the full ablation (~80 min)
   python benchmarks/rlsp_ablation.py --sft-checkpoint runs/bench-demo/sft/final --budget-s 720
+  python benchmarks/rlsp_ablation.py --budget-s 720 --resume        # continue a stopped run
   python benchmarks/rlsp_ablation.py --budget-s 30 --eval-n 8 --k 2 --sft-examples 16 \\
       --results-prefix rlsp_ablation_smoke                           # a smoke test (~15 min)
 """
@@ -177,20 +178,21 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
         cfg.out, cfg.threads, cfg.total_steps = str(arm_out), args.threads, 10_000
         cfg.max_minutes = args.budget_s / 60.0
         cfg.checkpoint_every = 10_000
-        cfg.env_kwargs = json.dumps({"length_scale": float(args.max_new_tokens)})
+        cfg.env_kwargs = {"length_scale": float(args.max_new_tokens)}
         cfg.weight_schedule = "constant"
         if arm == "group":
-            cfg.advantage, cfg.channel_weights = "group", "correctness=1.0,format=0.5"
+            cfg.advantage, cfg.channel_weights = "group", {"correctness": 1.0, "format": 0.5}
         elif arm == "rlsp":
             cfg.advantage, cfg.reward_preset = "rlsp", "rlsp-length"
         elif arm in ("decoupled", "decoupled-scheduled"):  # the main job's RLSP settings
             cfg.advantage = "decoupled"
-            cfg.channel_weights = "correctness=1.0,format=0.5,exploration=0.1"
+            cfg.channel_weights = {"correctness": 1.0, "format": 0.5, "exploration": 0.1}
             cfg.correctness_gate = True
             if arm == "decoupled-scheduled":
                 cfg.weight_schedule = "correctness"
         else:
             raise ValueError(f"unknown arm {arm!r}; arms: {list(ARMS)}")
+        cfg.validate()  # before the arm's clock starts
         rec["config"] = {
             "advantage": cfg.advantage,
             "channel_weights": cfg.channel_weights if cfg.advantage != "rlsp" else None,
@@ -322,6 +324,34 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: settings that must match for a partial record's arms to be kept by ``--resume``
+_SAME = ("budget_s", "env_id", "difficulty", "model", "eval_n", "k", "max_new_tokens", "sampler")
+
+
+def _resumed(
+    args: argparse.Namespace, out: Path, report: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The report to continue and its finished arms, from ``out/ablation.partial.json``."""
+    path = out / "ablation.partial.json"
+    if not path.is_file():
+        raise SystemExit(f"--resume: no partial record at {path}")
+    old = json.loads(path.read_text())
+    diff = [k for k in _SAME if old.get("args", {}).get(k) != vars(args).get(k)]
+    if args.sft_checkpoint and old.get("start_checkpoint") != args.sft_checkpoint:
+        diff.append("sft_checkpoint")
+    if diff:
+        raise SystemExit(f"--resume: {path} was run with other settings: {diff}")
+    report = {
+        **report,
+        "start_checkpoint": old["start_checkpoint"],
+        "start": old["start"],
+        "resumed_from": {"started_utc": old.get("started_utc"), "command": old.get("command")},
+    }
+    done = {a["arm"]: a for a in old.get("arms", [])}
+    _say(f"resuming {path}: arms kept {sorted(done)}")
+    return report, done
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="rlsp_ablation.py",
@@ -345,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/ablation")
     ap.add_argument("--results-prefix", default="rlsp_ablation")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the arms already recorded in OUT/ablation.partial.json (same settings) and "
+        "run only the others",
+    )
     args = ap.parse_args(argv)
     from rlsp_agents.demo import DemoConfig
 
@@ -374,13 +410,23 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": [round(x, 2) for x in os.getloadavg()],
         "arms": [],
     }
+    done: dict[str, dict[str, Any]] = {}
+    if args.resume:
+        report, done = _resumed(args, out, report)
     with engine_logs_to(out / "engine.log"):
-        start = shared_sft(args, out)
-        report["start_checkpoint"] = start
-        _say("measuring the shared checkpoint")
-        with _sampler(args, start) as s:
-            report["start"] = measure(args, start, s)
+        if "start" not in report:
+            start = shared_sft(args, out)
+            report["start_checkpoint"] = start
+            _say("measuring the shared checkpoint")
+            with _sampler(args, start) as s:
+                report["start"] = measure(args, start, s)
+        start = report["start_checkpoint"]
+        report["arms"] = []
         for i, arm in enumerate(arms, 1):
+            if arm in done:
+                _say(f"arm {i}/{len(arms)}: {arm}: kept from the partial record")
+                report["arms"].append(done[arm])
+                continue
             _say(f"arm {i}/{len(arms)}: {arm}")
             report["arms"].append(run_arm(args, arm, start, out))
             (out / "ablation.partial.json").write_text(json.dumps(report, indent=2, default=str))

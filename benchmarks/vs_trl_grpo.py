@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WEIGHTS = "correctness=1.0,format=0.5,exploration=0.1"
+WEIGHTS = {"correctness": 1.0, "format": 0.5, "exploration": 0.1}
 
 
 def _say(msg: str) -> None:
@@ -83,7 +83,7 @@ def run_rlsp(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     cfg.model, cfg.env_id, cfg.difficulty = args.sft_checkpoint, args.env_id, args.difficulty
     cfg.max_new_tokens, cfg.seed, cfg.out = args.max_new_tokens, args.seed, str(out / "rlsp")
     cfg.advantage, cfg.channel_weights, cfg.weight_schedule = "decoupled", WEIGHTS, "constant"
-    cfg.env_kwargs = json.dumps({"length_scale": float(args.max_new_tokens)})
+    cfg.env_kwargs = {"length_scale": float(args.max_new_tokens)}
     cfg.total_steps, cfg.max_minutes, cfg.checkpoint_every = 100_000, None, 100_000
     cfg.threads = args.threads
     marks: list[dict[str, Any]] = []

@@ -126,7 +126,7 @@ class _EnvArgs:
 
     def env_kwargs_dict(self) -> dict[str, Any]:
         """A copy of ``env_kwargs``, plus ``difficulty`` when set (and not given there)."""
-        kw = dict(self.env_kwargs)
+        kw = parse_env_kwargs(self.env_kwargs)
         if self.difficulty is not None:
             kw.setdefault("difficulty", self.difficulty)
         return kw
@@ -273,7 +273,13 @@ class TrainConfig(_EnvArgs):
         return self.prompts_per_step * self.samples_per_prompt
 
     def validate(self) -> None:
-        """Raises ``ValueError`` naming the first inconsistent setting."""
+        """Raises ``ValueError`` naming the first inconsistent setting.
+
+        ``channel_weights`` and ``env_kwargs`` assigned after construction are parsed here
+        like at construction (``"name=w,..."`` / a JSON object string, or already a dict).
+        """
+        self.channel_weights = parse_weights(self.channel_weights)
+        self.env_kwargs = parse_env_kwargs(self.env_kwargs)
         checks = [
             (self.total_steps >= 1, "total_steps must be >= 1"),
             (self.prompts_per_step >= 1, "prompts_per_step must be >= 1"),
