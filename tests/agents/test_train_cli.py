@@ -117,6 +117,15 @@ def test_weights_and_channels() -> None:
     assert json.loads(json.dumps(config_to_dict(cfg)))["channel_weights"] == {"correctness": 1.0}
     with pytest.raises(ValueError, match="JSON object"):
         TrainConfig(env_kwargs="[1]")
+    # assigned after construction (as a script editing a preset does): parsed by validate()
+    cfg = TrainConfig(samples_per_prompt=2)
+    cfg.channel_weights, cfg.env_kwargs = "correctness=1,format=0.5", '{"length_scale": 96}'
+    cfg.validate()
+    assert cfg.channel_weights == {"correctness": 1.0, "format": 0.5}
+    assert cfg.env_kwargs == {"length_scale": 96}
+    cfg.channel_weights = "correctness"
+    with pytest.raises(ValueError, match="bad channel weight"):
+        cfg.validate()
 
 
 def test_dispatcher_lists_the_trainer_commands() -> None:
