@@ -421,7 +421,6 @@ def main(argv: list[str] | None = None) -> int:
             with _sampler(args, start) as s:
                 report["start"] = measure(args, start, s)
         start = report["start_checkpoint"]
-        report["arms"] = []
         for i, arm in enumerate(arms, 1):
             if arm in done:
                 _say(f"arm {i}/{len(arms)}: {arm}: kept from the partial record")

@@ -223,10 +223,10 @@ def forward(
     device = next(policy.parameters()).device
     with autocast():
         if batch.get("prompt_groups") is not None:
-            h = _shared_prompt_hidden(policy.base_model, batch, device)
-            logits = policy.get_output_embeddings()(h)  # [B, T, V]
+            h = _shared_prompt_hidden(policy.base_model, batch, device)  # [B, T, H]
         else:
-            h, logits = _padded_hidden_logits(policy, batch, device)
+            h = _padded_hidden(policy.base_model, batch, device)  # [B, T, H]
+        logits = policy.get_output_embeddings()(h)  # [B, T, V]
     logprobs = token_logprobs(logits, batch["resp_tokens"].to(device))  # [B, T]
     entropy = None
     if with_entropy:
@@ -239,16 +239,15 @@ def forward(
     return logprobs, values, entropy
 
 
-def _padded_hidden_logits(policy: Any, batch: dict[str, Any], device: Any) -> tuple[Any, Any]:
-    """One decoder pass over the right-padded (prompt + response) rows."""
+def _padded_hidden(base_model: Any, batch: dict[str, Any], device: Any) -> Any:
+    """The hidden states ``[B, T, H]`` at the response positions, from one decoder pass over the
+    right-padded (prompt + response) rows."""
     import torch
 
-    out = policy.base_model(
+    out = base_model(
         input_ids=batch["input_ids"].to(device),
         attention_mask=batch["attention_mask"].to(device),
     )
     hidden = out.last_hidden_state  # [B, L, H]
     pos = batch["resp_pos"].to(device)
-    h = torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # [B, T, H]
-    logits = policy.get_output_embeddings()(h)  # [B, T, V]
-    return h, logits
+    return torch.gather(hidden, 1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
