@@ -52,8 +52,9 @@ def _say(msg: str) -> None:
 
 
 def _literal(gold: str, extracted: str | None, ok: bool) -> bool:
-    e = (extracted or "").replace(" ", "").replace("$", "")
-    return bool(ok and e == str(gold).replace(" ", "").replace("$", ""))
+    from rlsp_agents.evaluate import literal_form
+
+    return bool(ok) and literal_form(extracted, gold) is not None
 
 
 def measure(args: argparse.Namespace, model: str, sampler: Any) -> dict[str, Any]:

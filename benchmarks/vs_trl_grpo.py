@@ -47,7 +47,7 @@ class _BudgetReached(Exception):
 
 
 def literal_accuracy(args: argparse.Namespace, model: str, sampler: Any) -> float:
-    from rlsp_agents.evaluate import evaluate
+    from rlsp_agents.evaluate import evaluate, literal_form
 
     res = evaluate(
         args.env_id,
@@ -61,10 +61,9 @@ def literal_accuracy(args: argparse.Namespace, model: str, sampler: Any) -> floa
     )
     ok = total = 0
     for r in res.records:
-        gold = str(r.gold).replace(" ", "").replace("$", "")
         for c, e in zip(r.correct, r.extracted):
             total += 1
-            ok += bool(c and (e or "").replace(" ", "").replace("$", "") == gold)
+            ok += bool(c) and literal_form(e, r.gold) is not None
     return ok / max(1, total)
 
 

@@ -125,7 +125,7 @@ def _load() -> list[float]:
 
 
 def _eval(cfg: DemoConfig, model: str, sampler: Any, label: str) -> dict[str, Any]:
-    from rlsp_agents.evaluate import evaluate
+    from rlsp_agents.evaluate import evaluate, literal_form
 
     t0 = time.perf_counter()
     res = evaluate(
@@ -141,22 +141,22 @@ def _eval(cfg: DemoConfig, model: str, sampler: Any, label: str) -> dict[str, An
         keep_texts=True,
         progress=False,
     )
-    # The verifier accepts any expression equal to the gold ("\\boxed{29 + 89}" for 118), which a
-    # policy trained on arithmetic can learn to exploit. The literal accuracy also demands that the
-    # boxed answer be the gold itself (spaces and $ ignored): the number the task asks for.
-    total = literal = as_expression = 0
+    # The literal accuracy asks, beside the verifier, that the boxed answer state the gold number
+    # itself (see literal_form): "29 + 89" for 118 is refused, "29 + 89 = 118" is counted apart.
+    total = literal = as_expression = as_chain = 0
     for rec in res.records:
-        gold = str(rec.gold).replace(" ", "").replace("$", "")
         for ok, ex in zip(rec.correct, rec.extracted):
             total += 1
-            e = (ex or "").replace(" ", "").replace("$", "")
-            literal += bool(ok and e == gold)
-            as_expression += bool(ok and e != gold)
+            form = literal_form(ex, rec.gold) if ok else None
+            literal += form is not None
+            as_chain += form == "chain"
+            as_expression += bool(ok) and form is None
     out = {
         "stage": label,
         "accuracy": float(res.accuracy),
         "literal_accuracy": literal / max(total, 1),
         "correct_as_expression": as_expression / max(total, 1),
+        "correct_as_chain": as_chain / max(total, 1),
         "mean_response_tokens": float(res.mean_response_tokens),
         "answered_rate": float(res.answered_rate),
         "truncated_rate": float(res.truncated_rate),
@@ -401,8 +401,8 @@ def _run_demo(cfg: DemoConfig, out: Path) -> dict[str, Any]:
         # (a policy that learned to answer in 15 tokens measures mostly per-call overhead)
         report["sampler_throughput"] = _throughput(cfg, start)
 
-    # the bars are judged on the literal accuracy (the stricter of the two; equal when no
-    # expression answers are accepted)
+    # the bars are judged on the literal accuracy (the stricter of the two; equal when the
+    # verifier accepts no answer that does not state the gold number, see literal_form)
     accs = {s["stage"]: s["literal_accuracy"] for s in report["stages"]}
     base = accs["base"]
     before_ppo = accs.get("after SFT", base)
@@ -440,8 +440,8 @@ def _fmt(v: float | None) -> str:
 def markdown_report(report: dict[str, Any]) -> str:
     """The before/after table, the time split and the throughput comparison as Markdown."""
     lines = [
-        "| stage | held-out accuracy (verifier) | literal accuracy | change (literal) | accepted only as an expression | mean response tokens | mean exploration | answered |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stage | held-out accuracy (verifier) | literal accuracy | change (literal) | literal, boxed as an equation chain | accepted only as an expression | mean response tokens | mean exploration | answered |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     prev = None
     for s in report["stages"]:
@@ -449,6 +449,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         change = "" if prev is None else f"{100 * (lit - prev):+.1f} pts"
         lines.append(
             f"| {s['stage']} | {100 * s['accuracy']:.1f}% | {100 * lit:.1f}% | {change} | "
+            f"{100 * s.get('correct_as_chain', 0.0):.1f}% | "
             f"{100 * s.get('correct_as_expression', 0.0):.1f}% | {s['mean_response_tokens']:.1f} | "
             f"{_fmt(s.get('mean_exploration'))} | {100 * s['answered_rate']:.0f}% |"
         )

@@ -82,6 +82,33 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
+def _plain(text: str) -> str:
+    return text.replace(" ", "").replace("$", "")
+
+
+def literal_form(extracted: str | None, gold: Any) -> Literal["bare", "chain"] | None:
+    """How a boxed answer states the gold as a number literal, read as a string (no parsing).
+
+    ``"bare"``: the box is the gold itself (``118``; spaces and ``$`` ignored). ``"chain"``: an
+    equation chain whose last link is the gold (``29 + 89 = 118``): the final value written is
+    the number asked for, as the verifier's ``literal`` answer policy reads it (which also checks
+    that every link equals the gold, so ``1 + 1 = 118`` is not correct there). ``None``: the
+    number is not written as the answer (``29 + 89``, ``118 = 29 + 89``, ``118.0``, empty).
+
+    >>> literal_form("118", "118"), literal_form("29 + 89 = 118", 118), literal_form("29+89", "118")
+    ('bare', 'chain', None)
+    """
+    e, g = _plain(extracted or ""), _plain(str(gold))
+    if not e or not g:
+        return None
+    if e == g:
+        return "bare"
+    links = e.split("=")
+    if len(links) >= 2 and all(links) and links[-1] == g:
+        return "chain"
+    return None
+
+
 def _ks(n: int) -> list[int]:
     """k = 1, 2, 4, ... up to n (n itself included)."""
     ks, k = [], 1
