@@ -324,10 +324,21 @@ def main(argv: list[str] | None = None) -> int:
             note = " (the start checkpoint is already there: no time-to-accuracy to compare)"
         else:
             note = f" (ratio {ratio:.2f})"
+
+        def _s(t: float | None) -> str:
+            return "never" if t is None else f"{t:.0f} s"
+
+        final = {side: report[side]["marks"][-1]["accuracy"] for side in ("rlsp", "trl")}
+        bar = "PASS" if report["bar_rlsp_within_third_of_trl_time"] else "FAIL"
         lines += [
             "",
-            f"Time to TRL's final accuracy ({100 * target:.1f}%): TRL {t_trl} s, rlsp {t_rlsp} s"
-            + note,
+            f"Time to TRL's final accuracy ({100 * target:.1f}%): TRL {_s(t_trl)}, rlsp "
+            f"{_s(t_rlsp)}" + note + ".",
+            "",
+            f"Final held-out accuracy after the same budget: rlsp {100 * final['rlsp']:.1f}%, "
+            f"TRL {100 * final['trl']:.1f}%.",
+            "",
+            f"Bar (rlsp reaches TRL's final accuracy in <= 1/3 of TRL's time to it): {bar}.",
         ]
         import matplotlib
 
