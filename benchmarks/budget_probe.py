@@ -34,7 +34,7 @@ def _say(msg: str) -> None:
 
 
 def probe(label: str, model: str, budgets: list[int], args: argparse.Namespace) -> list[dict]:
-    from rlsp_agents.evaluate import evaluate, literal_form
+    from rlsp_agents.evaluate import evaluate, literal_accuracy
     from rlsp_agents.sampler import make_sampler
 
     rows = []
@@ -51,17 +51,11 @@ def probe(label: str, model: str, budgets: list[int], args: argparse.Namespace) 
                 seed=args.seed,
                 progress=True,
             )
-            total = sum(len(r.correct) for r in res.records)
-            literal = sum(
-                bool(ok) and literal_form(e, r.gold) is not None
-                for r in res.records
-                for ok, e in zip(r.correct, r.extracted)
-            )
             row = {
                 "label": label,
                 "model": model,
                 "max_new_tokens": b,
-                "literal_accuracy": literal / max(1, total),
+                "literal_accuracy": literal_accuracy(res.records),
                 "verifier_accuracy": float(res.accuracy),
                 "truncated_rate": float(res.truncated_rate),
                 "mean_response_tokens": float(res.mean_response_tokens),

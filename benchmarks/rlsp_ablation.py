@@ -51,15 +51,9 @@ def _say(msg: str) -> None:
     print(f"[ablation] {msg}", file=sys.stderr, flush=True)
 
 
-def _literal(gold: str, extracted: str | None, ok: bool) -> bool:
-    from rlsp_agents.evaluate import literal_form
-
-    return bool(ok) and literal_form(extracted, gold) is not None
-
-
 def measure(args: argparse.Namespace, model: str, sampler: Any) -> dict[str, Any]:
     """Greedy literal accuracy + pass@k of one checkpoint on the held-out problems."""
-    from rlsp_agents.evaluate import evaluate, pass_at_k
+    from rlsp_agents.evaluate import evaluate, literal_accuracy, literal_correct, pass_at_k
     from rlsp_env.exploration import exploration_reward
     from rlsp_env.text import behaviour_counts, effective_length, reasoning_text
 
@@ -69,10 +63,7 @@ def measure(args: argparse.Namespace, model: str, sampler: Any) -> dict[str, Any
     texts = [t for rec in g.records for t in rec.texts]
     out: dict[str, Any] = {
         "greedy_verifier": float(g.accuracy),
-        "greedy_literal": sum(
-            _literal(r.gold, e, ok) for r in g.records for ok, e in zip(r.correct, r.extracted)
-        )
-        / max(1, sum(len(r.correct) for r in g.records)),
+        "greedy_literal": literal_accuracy(g.records),
         "mean_response_tokens": float(g.mean_response_tokens),
         "mean_effective_length": sum(effective_length(reasoning_text(t)) for t in texts)
         / max(1, len(texts)),
@@ -91,14 +82,7 @@ def measure(args: argparse.Namespace, model: str, sampler: Any) -> dict[str, Any
         s = evaluate(
             args.env_id, model, n=args.k, temperature=0.7, env_kwargs=kw, progress=False, **common
         )
-        vals = [
-            pass_at_k(
-                len(r.correct),
-                sum(_literal(r.gold, e, ok) for ok, e in zip(r.correct, r.extracted)),
-                args.k,
-            )
-            for r in s.records
-        ]
+        vals = [pass_at_k(len(r.correct), sum(literal_correct(r)), args.k) for r in s.records]
         out[f"pass@{args.k}_literal"] = sum(vals) / max(1, len(vals))
     return out
 

@@ -47,9 +47,9 @@ class _BudgetReached(Exception):
 
 
 def literal_accuracy(args: argparse.Namespace, model: str, sampler: Any) -> float:
-    from rlsp_agents.evaluate import evaluate, literal_form
+    from rlsp_agents import evaluate as ev
 
-    res = evaluate(
+    res = ev.evaluate(
         args.env_id,
         model,
         limit=args.eval_n,
@@ -59,12 +59,7 @@ def literal_accuracy(args: argparse.Namespace, model: str, sampler: Any) -> floa
         env_kwargs={"split": "test", "difficulty": args.difficulty},
         progress=False,
     )
-    ok = total = 0
-    for r in res.records:
-        for c, e in zip(r.correct, r.extracted):
-            total += 1
-            ok += bool(c) and literal_form(e, r.gold) is not None
-    return ok / max(1, total)
+    return ev.literal_accuracy(res.records)
 
 
 def _sampler(args: argparse.Namespace, path: str) -> Any:

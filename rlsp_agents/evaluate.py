@@ -109,6 +109,21 @@ def literal_form(extracted: str | None, gold: Any) -> Literal["bare", "chain"] |
     return None
 
 
+def literal_correct(record: ProblemRecord) -> list[bool]:
+    """Per completion of ``record``: correct by the verifier and stating the gold as a number
+    literal (:func:`literal_form`)."""
+    return [
+        bool(ok) and literal_form(e, record.gold) is not None
+        for ok, e in zip(record.correct, record.extracted)
+    ]
+
+
+def literal_accuracy(records: Sequence[ProblemRecord]) -> float:
+    """The share of all completions in ``records`` that are :func:`literal_correct`."""
+    flags = [x for r in records for x in literal_correct(r)]
+    return sum(flags) / max(1, len(flags))
+
+
 def _ks(n: int) -> list[int]:
     """k = 1, 2, 4, ... up to n (n itself included)."""
     ks, k = [], 1
