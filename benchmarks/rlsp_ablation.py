@@ -91,7 +91,7 @@ def _sampler(args: argparse.Namespace, path: str) -> Any:
     from rlsp_agents.sampler import make_sampler
 
     if args.sampler == "transformers":
-        return make_sampler("transformers", path, seed=args.seed, dtype="bfloat16")
+        return make_sampler("transformers", path, seed=args.seed)
     return make_sampler("vllm", path, seed=args.seed, max_model_len=args.max_new_tokens + 1024)
 
 

@@ -176,7 +176,7 @@ def main() -> int:
     p.add_argument("--prompts", type=int, default=128)
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--temperature", type=float, default=0.7)
-    p.add_argument("--dtype", default="bfloat16")
+    p.add_argument("--dtype", default="native")
     p.add_argument("--tf-batch-size", type=int, default=64)
     p.add_argument("--sync-repeats", type=int, default=3)
     p.add_argument(

@@ -18,6 +18,8 @@ Writes ``benchmarks/results/<prefix>.json``, ``<prefix>.md`` and ``<prefix>.png`
 
 examples:
   python benchmarks/vs_trl_grpo.py --sft-checkpoint runs/bench-demo/sft/final --budget-s 810
+  python benchmarks/vs_trl_grpo.py --sft-checkpoint runs/bench-demo/sft/final --only rlsp \\
+      --budget-s 200 --mark-s 1 --rlsp-set lam=1.0 --rlsp-set group_returns=true  # every step
   python benchmarks/vs_trl_grpo.py --sft-checkpoint runs/bench-demo/sft/final --budget-s 60 \\
       --mark-s 30 --eval-n 8 --results-prefix vs_trl_grpo_smoke       # a smoke test
 """
@@ -68,10 +70,10 @@ def _sampler(args: argparse.Namespace, path: str) -> Any:
     return make_sampler("vllm", path, seed=args.seed, max_model_len=args.max_new_tokens + 1024)
 
 
-def run_rlsp(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """``rlsp train`` from the checkpoint; evaluates its sampler (weights synced) at each mark."""
+def rlsp_config(args: argparse.Namespace, out: Path) -> Any:
+    """rlsp's side: the ``cpu-smollm2`` preset with decoupled advantages over TRL's channels and
+    weights, then the ``--rlsp-set`` overrides; validated (``ValueError`` names a bad setting)."""
     from rlsp_agents.presets import get_preset
-    from rlsp_agents.train import train
 
     cfg = get_preset("cpu-smollm2")
     cfg.model, cfg.env_id, cfg.difficulty = args.sft_checkpoint, args.env_id, args.difficulty
@@ -80,6 +82,17 @@ def run_rlsp(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     cfg.env_kwargs = {"length_scale": float(args.max_new_tokens)}
     cfg.total_steps, cfg.max_minutes, cfg.checkpoint_every = 100_000, None, 100_000
     cfg.threads = args.threads
+    for key, value in args.rlsp_set.items():
+        setattr(cfg, key, value)
+    cfg.validate()
+    return cfg
+
+
+def run_rlsp(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """``rlsp train`` from the checkpoint; evaluates its sampler (weights synced) at each mark."""
+    from rlsp_agents.train import train
+
+    cfg = rlsp_config(args, out)
     marks: list[dict[str, Any]] = []
     clock = {"train_s": 0.0, "next": args.mark_s, "steps": 0}
 
@@ -172,6 +185,9 @@ def run_trl(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             if self.train_s >= args.budget_s:
                 control.should_training_stop = True
 
+    from rlsp_agents.hardware import resolve_precision
+
+    bf16 = resolve_precision("auto", "cpu") == "bf16-autocast"
     gcfg = GRPOConfig(
         output_dir=str(out / "trl"),
         per_device_train_batch_size=ppp * k,
@@ -183,7 +199,7 @@ def run_trl(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         beta=0.0,
         use_vllm=False,
         use_cpu=True,
-        bf16=True,
+        bf16=bf16,  # the precision rlsp's trainer resolves on this machine (hardware)
         max_steps=n_steps,
         logging_steps=1,
         save_strategy="no",
@@ -221,6 +237,33 @@ def run_trl(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     }
 
 
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["lam=1.0", "group_returns=true"]`` -> ``{"lam": 1.0, "group_returns": True}``: each
+    value read as JSON where it parses (numbers, true/false, null), else kept as a string.
+
+    Raises:
+        ValueError: an item without ``=`` or a key that is not a ``TrainConfig`` field.
+    """
+    import dataclasses
+
+    from rlsp_agents.config import TrainConfig
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ValueError(f"--rlsp-set {item!r}: write KEY=VALUE, e.g. lam=1.0")
+        if key not in fields:
+            raise ValueError(f"--rlsp-set {item!r}: {key!r} is not a TrainConfig field")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
 def time_to(marks: list[dict[str, Any]], target: float) -> float | None:
     """The first mark's training time at which accuracy >= target (``None``: never)."""
     for m in marks:
@@ -248,6 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep-snapshots", action="store_true")
+    ap.add_argument(
+        "--rlsp-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one of rlsp's TrainConfig fields (repeatable), e.g. lam=1.0",
+    )
     ap.add_argument("--out", default="runs/vs-trl")
     ap.add_argument("--results-prefix", default="vs_trl_grpo")
     args = ap.parse_args(argv)
@@ -261,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sft-checkpoint {args.sft_checkpoint!r} is not a directory")
     if args.budget_s <= 0 or args.mark_s <= 0:
         ap.error("--budget-s and --mark-s must be > 0")
+    try:
+        args.rlsp_set = parse_sets(args.rlsp_set)
+        rlsp_config(args, Path(args.out))
+    except ValueError as e:
+        ap.error(str(e))
     if args.threads is None and os.getloadavg()[0] > (os.cpu_count() or 1):
         args.threads = 1  # see rlsp_agents.demo.DemoConfig.threads
 
@@ -293,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Task `{args.env_id}` difficulty {args.difficulty}, {args.eval_n} held-out problems "
         f"(greedy, literal), from `{args.sft_checkpoint}`; {args.budget_s:.0f} s of training "
         f"each, evaluated every {args.mark_s:.0f} s of training (evaluation excluded).",
+        "",
+        "rlsp: `decoupled` advantages"
+        + "".join(f", {k}={v}" for k, v in args.rlsp_set.items())
+        + "; TRL: `normalize_then_sum` over the same channels.",
         "",
         "| side | steps | training s | s / step | held-out literal accuracy at each mark (s: %) |",
         "|---|---|---|---|---|",

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 AdvantageMode = Literal["decoupled", "rlsp", "group"]
-Precision = Literal["bf16-autocast", "fp32", "bf16"]
+Precision = Literal["auto", "bf16-autocast", "fp32", "bf16"]
 
 
 def parse_weights(spec: str | dict[str, float]) -> dict[str, float]:
@@ -173,7 +173,15 @@ class TrainConfig(_EnvArgs):
     problem) with no correct response (decoupled and group modes): where nothing is correct, the
     separately normalised exploration advantage would otherwise move the policy on its own."""
     group_baseline: Literal["grpo", "rloo"] = "grpo"
-    """Baseline of ``group`` mode: group mean and std (GRPO) or leave-one-out mean (RLOO)."""
+    """Baseline of ``group`` mode (and of ``group_returns``): group mean and std (GRPO) or
+    leave-one-out mean (RLOO)."""
+    group_returns: bool = False
+    """Critic modes (``decoupled``, ``rlsp``): replace each channel's reward by its group
+    advantage (``group_baseline``) before GAE, so the responses to one problem are the per-prompt
+    baseline from the first iteration and the value heads learn only what is left per token. With
+    ``lam=1`` and value heads still at 0 (they start there) the first update is exactly the
+    group-normalised one; with ``lam < 1`` an untrained critic passes the terminal reward to
+    early tokens only as ``lam**distance``. Needs ``samples_per_prompt >= 2``."""
     gamma: float = 1.0
     """Discount over response tokens (RLSP: 1)."""
     lam: float = 0.95
@@ -232,8 +240,10 @@ class TrainConfig(_EnvArgs):
     """Width of each value head's hidden layer."""
     critic_detach: bool = True
     """Value heads read detached hidden states (the value loss does not move the policy)."""
-    precision: Precision = "bf16-autocast"
-    """fp32 weights with bf16 autocast (default), pure fp32, or pure bf16 weights."""
+    precision: Precision = "auto"
+    """``auto`` (default): fp32 weights with bf16 autocast where the hardware computes bf16
+    natively (CUDA >= 8.0, AVX-512 CPUs), pure fp32 elsewhere (emulated bf16 is many times
+    slower: ``rlsp_agents.hardware``); or ``bf16-autocast``, ``fp32``, pure ``bf16`` weights."""
 
     # --- run management ---
     seed: int = 0
@@ -287,6 +297,15 @@ class TrainConfig(_EnvArgs):
             (
                 self.advantage != "group" or self.samples_per_prompt >= 2,
                 "advantage='group' needs samples_per_prompt >= 2",
+            ),
+            (
+                not self.group_returns or self.advantage != "group",
+                "group_returns applies to the critic modes (decoupled, rlsp); group mode already "
+                "trains on group advantages",
+            ),
+            (
+                not self.group_returns or self.samples_per_prompt >= 2,
+                "group_returns needs samples_per_prompt >= 2",
             ),
             (self.max_new_tokens >= 1, "max_new_tokens must be >= 1"),
             (self.temperature >= 0, "temperature must be >= 0"),
@@ -355,8 +374,10 @@ class SFTConfig(_EnvArgs):
     """Gradient clipping (global norm)."""
     max_length: int = 512
     """Longest sequence (prompt + response) in tokens; longer examples are skipped and counted."""
-    precision: Precision = "bf16-autocast"
-    """fp32 weights with bf16 autocast (default), pure fp32, or pure bf16 weights."""
+    precision: Precision = "auto"
+    """``auto`` (default): fp32 weights with bf16 autocast where the hardware computes bf16
+    natively (CUDA >= 8.0, AVX-512 CPUs), pure fp32 elsewhere (emulated bf16 is many times
+    slower: ``rlsp_agents.hardware``); or ``bf16-autocast``, ``fp32``, pure ``bf16`` weights."""
     max_minutes: float | None = None
     """Stop after this many minutes of training (the model so far is saved)."""
     seed: int = 0

@@ -287,7 +287,7 @@ def _run_demo(cfg: DemoConfig, out: Path) -> dict[str, Any]:
 
     def new_sampler(path: str) -> Any:
         if cfg.sampler == "transformers":
-            return make_sampler("transformers", path, seed=cfg.seed, dtype="bfloat16")
+            return make_sampler("transformers", path, seed=cfg.seed)
         return make_sampler("vllm", path, seed=cfg.seed, max_model_len=cfg.max_new_tokens + 1024)
 
     # 1. the untrained model

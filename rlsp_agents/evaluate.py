@@ -315,7 +315,7 @@ def evaluate(
     seed: int = 0,
     env_kwargs: Mapping[str, Any] | None = None,
     max_model_len: int | None = None,
-    dtype: str = "bfloat16",
+    dtype: str = "native",
     keep_texts: bool = True,
     progress: bool = True,
 ) -> EvalResult:
@@ -570,8 +570,9 @@ class EvalConfig:
     """Evaluate the first N problems only."""
     backend: Literal["vllm", "transformers"] = "vllm"
     """Sampling back end."""
-    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
-    """Weights dtype of the sampler."""
+    dtype: Literal["native", "bfloat16", "float16", "float32"] = "native"
+    """Weights dtype of the sampler (``native``: bfloat16 where the hardware computes it
+    natively, else float32)."""
     seed: int = 0
     """Sampler seed (and the environment's reset seed)."""
     env_arg: tyro.conf.UseAppendAction[tuple[str, ...]] = ()

@@ -73,7 +73,9 @@ __all__ = [
 Prompt = str | Sequence[Mapping[str, str]]
 Backend = Literal["vllm", "transformers"]
 SyncMethod = Literal["auto", "inplace", "disk", "load_weights"]
-_DTYPES = ("bfloat16", "float16", "float32", "auto")
+#: ``native``: bfloat16 where the hardware computes it natively, else float32
+#: (:func:`rlsp_agents.hardware.resolve_dtype`); ``auto``: the checkpoint's own dtype
+_DTYPES = ("native", "bfloat16", "float16", "float32", "auto")
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,7 @@ class TransformersSampler(BaseSampler):
         tokenizer: Any = None,
         seed: int = 0,
         max_model_len: int = 2048,
-        dtype: str = "bfloat16",
+        dtype: str = "native",
         device: str | None = None,
         batch_size: int = 32,
     ) -> None:
@@ -410,7 +412,10 @@ class TransformersSampler(BaseSampler):
                     raise ValueError("pass tokenizer=... with a model object that has no path")
                 tokenizer = AutoTokenizer.from_pretrained(path)
         else:
+            from rlsp_agents.hardware import resolve_dtype
+
             path = resolve_model(model)
+            dtype = resolve_dtype(dtype)
             torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
             self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
             self.owns_model = True
@@ -704,7 +709,7 @@ class VLLMSampler(BaseSampler):
         *,
         seed: int = 0,
         max_model_len: int = 2048,
-        dtype: str = "bfloat16",
+        dtype: str = "native",
         kv_cache_gib: float = 1.0,
         in_process: bool = True,
         enforce_eager: bool | None = None,
@@ -763,10 +768,12 @@ class VLLMSampler(BaseSampler):
             _private_copy(Path(resolved), Path(engine_path))
         self.model_path = engine_path
 
+        from rlsp_agents.hardware import resolve_dtype
+
         kwargs: dict[str, Any] = {
             "seed": int(seed),
             "max_model_len": int(max_model_len),
-            "dtype": dtype,
+            "dtype": resolve_dtype(dtype, "cuda" if self.on_cuda else "cpu"),
             "enforce_eager": (not self.on_cuda) if enforce_eager is None else enforce_eager,
         }
         if self.on_cuda:
@@ -929,7 +936,7 @@ def make_sampler(
     *,
     seed: int = 0,
     max_model_len: int = 2048,
-    dtype: str = "bfloat16",
+    dtype: str = "native",
     **kwargs: Any,
 ) -> VLLMSampler | TransformersSampler:
     """Builds a sampler.
@@ -940,7 +947,9 @@ def make_sampler(
             default); for ``"transformers"`` also a loaded model object.
         seed: sampling seed.
         max_model_len: prompt + completion tokens cap.
-        dtype: ``"bfloat16"`` (default), ``"float16"``, ``"float32"`` or ``"auto"``.
+        dtype: ``"native"`` (default: bfloat16 where the hardware computes it natively, else
+            float32), ``"bfloat16"``, ``"float16"``, ``"float32"`` or ``"auto"`` (the
+            checkpoint's dtype).
         **kwargs: back-end options (see :class:`VLLMSampler` / :class:`TransformersSampler`).
 
     Returns:

@@ -41,7 +41,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -166,6 +166,8 @@ def compute_advantages(
     t_max = max(lengths)
     mask_all = pad_stack([torch.ones(n) for n in lengths], t_max)  # [N, T]
     if cfg.advantage != "group":  # a value head per channel: GAE, then per-channel whitening
+        if cfg.group_returns:  # the group is the per-prompt baseline; the critic learns the rest
+            scores = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
         values_all = pad_stack(old.values, t_max)  # [N, T, C]
         rewards_tok = L.terminal_rewards(scores, mask_all)  # [N, T, C]
         adv_c, returns_all = L.gae(rewards_tok, values_all, mask_all, gamma=cfg.gamma, lam=cfg.lam)
@@ -502,6 +504,12 @@ def train(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if ctx.enabled:
         device = str(ctx.device)  # cuda:LOCAL_RANK, or cpu
+    if cfg.precision == "auto":  # the hardware's choice, recorded in config.json as resolved
+        from rlsp_agents.hardware import describe, resolve_precision
+
+        cfg = replace(cfg, precision=resolve_precision("auto", device))
+        if main:
+            _log(f"precision auto -> {cfg.precision} ({describe(device)})")
 
     def autocast() -> Any:
         if cfg.precision != "bf16-autocast":
