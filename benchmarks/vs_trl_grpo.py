@@ -98,6 +98,7 @@ def run_rlsp(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
     with _sampler(args, args.sft_checkpoint) as s:
         marks.append({"train_s": 0.0, "step": 0, "accuracy": literal_accuracy(args, "start", s)})
+        _say(f"rlsp: start checkpoint {100 * marks[0]['accuracy']:.1f}%")
 
         def on_step(info: dict[str, Any]) -> None:
             clock["train_s"] += float(info["metrics"]["time/step"])
