@@ -415,7 +415,7 @@ class TransformersSampler(BaseSampler):
             from rlsp_agents.hardware import resolve_dtype
 
             path = resolve_model(model)
-            dtype = resolve_dtype(dtype)
+            dtype = resolve_dtype(dtype, device)
             torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
             self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
             self.owns_model = True
