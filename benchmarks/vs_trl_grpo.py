@@ -188,7 +188,8 @@ def run_trl(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
     from rlsp_agents.hardware import resolve_precision
 
-    bf16 = resolve_precision("auto", "cpu") == "bf16-autocast"
+    # the precision rlsp's side trains in (its --rlsp-set included), resolved on this machine
+    bf16 = resolve_precision(rlsp_config(args, out).precision, "cpu") == "bf16-autocast"
     gcfg = GRPOConfig(
         output_dir=str(out / "trl"),
         per_device_train_batch_size=ppp * k,
@@ -200,7 +201,7 @@ def run_trl(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         beta=0.0,
         use_vllm=False,
         use_cpu=True,
-        bf16=bf16,  # the precision rlsp's trainer resolves on this machine (hardware)
+        bf16=bf16,
         max_steps=n_steps,
         logging_steps=1,
         save_strategy="no",
