@@ -117,6 +117,31 @@ EnvKwargs = Annotated[
 ]
 
 
+def check_choices(cfg: Any) -> None:
+    """Raises ``ValueError`` when a field typed ``Literal[...]`` holds a value outside its choices
+    (the command line checks them; a config built in Python or read from JSON may not)."""
+    import types
+    import typing
+
+    hints = typing.get_type_hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        hint = hints.get(f.name)
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is Literal:
+            choices = args
+        elif typing.get_origin(hint) in (typing.Union, types.UnionType):  # Literal[...] | None
+            lits = [a for a in args if typing.get_origin(a) is Literal]
+            if not lits:
+                continue
+            choices = tuple(x for lit in lits for x in typing.get_args(lit))
+            choices += (None,) if type(None) in args else ()
+        else:
+            continue
+        value = getattr(cfg, f.name)
+        if value not in choices:
+            raise ValueError(f"{f.name}={value!r} is not one of {', '.join(map(repr, choices))}")
+
+
 class _EnvArgs:
     """``env_kwargs_dict`` of the configs that name an environment (``env_kwargs``,
     ``difficulty``)."""
@@ -182,6 +207,16 @@ class TrainConfig(_EnvArgs):
     ``lam=1`` and value heads still at 0 (they start there) the first update is exactly the
     group-normalised one; with ``lam < 1`` an untrained critic passes the terminal reward to
     early tokens only as ``lam**distance``. Needs ``samples_per_prompt >= 2``."""
+    adv_norm: Literal["rms", "whiten"] = "rms"
+    """Critic modes: how each channel's token advantages are scaled before the weighted sum.
+    ``rms`` (default): divided by their root mean square over the batch's tokens, so every token
+    keeps the sign of ``return - value``. ``whiten``: mean 0 and std 1 over the tokens (the usual
+    PPO whitening, and this trainer's behaviour before): while the value heads do not track the
+    returns, the shift hands the opening tokens of every response, correct ones included, one
+    shared negative advantage (``docs/agent.md``, "Advantage scaling in the critic modes")."""
+    critic_init: Literal["batch-mean", "zero"] = "batch-mean"
+    """Critic modes: the value heads' starting estimate on a fresh run: the first rollout batch's
+    mean of each channel (``batch-mean``: the first advantages are ``reward - mean``) or ``zero``."""
     gamma: float = 1.0
     """Discount over response tokens (RLSP: 1)."""
     lam: float = 0.95
@@ -290,6 +325,7 @@ class TrainConfig(_EnvArgs):
         """
         self.channel_weights = parse_weights(self.channel_weights)
         self.env_kwargs = parse_env_kwargs(self.env_kwargs)
+        check_choices(self)
         checks = [
             (self.total_steps >= 1, "total_steps must be >= 1"),
             (self.prompts_per_step >= 1, "prompts_per_step must be >= 1"),

@@ -55,6 +55,8 @@ __all__ = [
     "shard_groups",
     "all_reduce_",
     "global_masked_whiten",
+    "global_masked_rms_scale",
+    "global_mean",
     "global_filter_by_advantage",
     "all_reduce_gradients",
     "broadcast_module_",
@@ -173,6 +175,25 @@ def global_masked_whiten(
     sq = ((x - mean) ** 2 * mask).sum().double().to(ctx.device).reshape(1)
     var = float(all_reduce_(sq, ctx)[0]) / max(count, 1.0)
     return (x - mean) / (var**0.5 + eps) * mask
+
+
+def global_masked_rms_scale(
+    x: torch.Tensor, mask: torch.Tensor, ctx: DistContext, *, eps: float = 1e-8
+) -> torch.Tensor:
+    """``losses.masked_rms_scale`` over the union of every rank's ``x`` (one all-reduce of sums):
+    each rank's result equals its rows of the single-process result on the concatenated batch."""
+    stats = torch.stack([(x * x * mask).sum(), mask.sum()]).double().to(ctx.device)
+    sq, count = all_reduce_(stats, ctx).tolist()
+    rms = (sq / max(count, 1.0)) ** 0.5
+    return x / (rms + eps) * mask
+
+
+def global_mean(x: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """The mean over dimension 0 of the union of every rank's rows ``x [n_r, ...]`` (CPU float32)."""
+    n = torch.tensor([float(x.shape[0])], dtype=torch.float64, device=ctx.device)
+    total = all_reduce_(x.sum(0).double().to(ctx.device), ctx)
+    count = float(all_reduce_(n, ctx)[0])
+    return (total / max(count, 1.0)).float().cpu()
 
 
 def global_filter_by_advantage(

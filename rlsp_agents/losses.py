@@ -26,6 +26,7 @@ __all__ = [
     "masked_mean",
     "masked_var",
     "masked_whiten",
+    "masked_rms_scale",
     "terminal_rewards",
     "gae",
     "group_advantages",
@@ -90,6 +91,22 @@ def masked_whiten(
     centred = x - mean
     out = centred / (std + eps) if shift_mean else (centred / (std + eps)) + mean
     return out * mask
+
+
+def masked_rms_scale(x: torch.Tensor, mask: torch.Tensor, *, eps: float = 1e-8) -> torch.Tensor:
+    """Divides ``x`` by its root mean square over the masked positions; padding becomes 0.
+
+    Unlike :func:`masked_whiten` nothing is subtracted, so every position keeps its sign: in the
+    critic modes a token's advantage stays on the side of 0 that ``return - value`` puts it on.
+    An all-zero input stays zero.
+
+    Example:
+        >>> out = masked_rms_scale(torch.tensor([3.0, -4.0, 9.0]), torch.tensor([1.0, 1.0, 0.0]))
+        >>> [round(v, 4) for v in out.tolist()]
+        [0.8485, -1.1314, 0.0]
+    """
+    rms = masked_mean(x * x, mask).sqrt()
+    return x / (rms + eps) * mask
 
 
 def terminal_rewards(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

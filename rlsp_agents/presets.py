@@ -91,6 +91,10 @@ PRESETS["cpu-smollm2-rlsp"] = dataclasses.replace(
     PRESETS["cpu-smollm2"],
     env_kwargs={"length_scale": 96},
     advantage="decoupled",
+    # the value heads get one update per iteration (~6-16 in a main job) and stay close to
+    # their start, so GAE's lam < 1 would mostly drop the credit of the opening tokens:
+    # Monte-Carlo returns against the heads' baseline instead
+    lam=1.0,
     channel_weights={"correctness": 1.0, "format": 0.5, "exploration": 0.1},
     weight_schedule="correctness",
     correctness_gate=True,

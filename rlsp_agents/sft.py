@@ -147,6 +147,9 @@ def sft(cfg: SFTConfig) -> dict[str, Any]:
     from rlsp_agents.models import resolve_model
     from rlsp_agents.plots import plot_sft
 
+    from rlsp_agents.config import check_choices
+
+    check_choices(cfg)
     if cfg.batch_size < 1 or cfg.micro_batch_size < 1 or cfg.epochs <= 0 or cfg.lr <= 0:
         raise ValueError("batch_size, micro_batch_size, epochs and lr must be positive")
     out = Path(cfg.out)

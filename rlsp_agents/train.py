@@ -56,6 +56,8 @@ __all__ = [
     "compute_advantages",
     "main",
     "old_policy_pass",
+    "channel_scores",
+    "init_value_baseline",
     "parse_args",
     "ppo_update",
     "train",
@@ -159,26 +161,34 @@ def compute_advantages(
     from rlsp_agents.batching import pad_stack
 
     lengths = [len(r.response_ids) for r in rows]
-    scores = torch.tensor(
-        [[r.total if c == "total" else r.rewards[c] for c in channels] for r in rows],
-        dtype=torch.float32,
-    )  # [N, C]
+    scores = channel_scores(cfg, rows, channels)  # [N, C]
     t_max = max(lengths)
     mask_all = pad_stack([torch.ones(n) for n in lengths], t_max)  # [N, T]
-    if cfg.advantage != "group":  # a value head per channel: GAE, then per-channel whitening
-        if cfg.group_returns:  # the group is the per-prompt baseline; the critic learns the rest
-            scores = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
+    if cfg.advantage != "group":  # a value head per channel: GAE, then per-channel scaling
         values_all = pad_stack(old.values, t_max)  # [N, T, C]
         rewards_tok = L.terminal_rewards(scores, mask_all)  # [N, T, C]
         adv_c, returns_all = L.gae(rewards_tok, values_all, mask_all, gamma=cfg.gamma, lam=cfg.lam)
-        whiten = L.masked_whiten
-        if ctx is not None and ctx.enabled:
-            from rlsp_agents.distributed import global_masked_whiten
+        dist_on = ctx is not None and ctx.enabled
+        if dist_on:
+            from rlsp_agents import distributed as D
 
-            def whiten(x: Any, m: Any) -> Any:
-                return global_masked_whiten(x, m, ctx)
+        def scale(x: Any, m: Any) -> Any:
+            if cfg.adv_norm == "whiten":
+                return D.global_masked_whiten(x, m, ctx) if dist_on else L.masked_whiten(x, m)
+            return D.global_masked_rms_scale(x, m, ctx) if dist_on else L.masked_rms_scale(x, m)
 
-        per_channel = {c: whiten(adv_c[..., k], mask_all) for k, c in enumerate(channels)}
+        spread = scores.max(0).values - scores.min(0).values  # [C]
+        if dist_on:  # the batch's spread: max over ranks of max, min over ranks of min
+            hi = D.all_reduce_(scores.max(0).values.double().to(ctx.device), ctx, "max")
+            lo = D.all_reduce_(scores.min(0).values.double().to(ctx.device), ctx, "min")
+            spread = (hi - lo).float().cpu()
+        per_channel = {
+            # a channel whose reward did not vary in the batch says nothing about which response
+            # was better: it contributes 0 (else the heads' estimation error alone, rescaled to
+            # unit size, would move the policy)
+            c: scale(adv_c[..., k], mask_all) if float(spread[k]) > 0 else adv_c[..., k] * 0.0
+            for k, c in enumerate(channels)
+        }
         if cfg.correctness_gate:
             keep = correctness_gate(rows).unsqueeze(1)  # [N, 1]
             per_channel = {c: a if c == "correctness" else a * keep for c, a in per_channel.items()}
@@ -190,6 +200,40 @@ def compute_advantages(
         per_ch = {c: a if c == "correctness" else a * keep for c, a in per_ch.items()}
     per_sample = L.combine_channels(per_ch, weights)
     return per_sample.unsqueeze(1) * mask_all, None, mask_all  # [N, T]
+
+
+def channel_scores(cfg: TrainConfig, rows: list[Rollout], channels: list[str]) -> Any:
+    """``[N, C]`` float32: each response's reward on each advantage channel (``total``: the
+    scalar), replaced by its group advantage under ``group_returns`` (critic modes)."""
+    import torch
+
+    from rlsp_agents import losses as L
+
+    scores = torch.tensor(
+        [[r.total if c == "total" else r.rewards[c] for c in channels] for r in rows],
+        dtype=torch.float32,
+    )  # [N, C]
+    if cfg.advantage != "group" and cfg.group_returns:
+        # the group is the per-prompt baseline; the critic learns the rest
+        scores = L.group_advantages(scores, cfg.samples_per_prompt, baseline=cfg.group_baseline)
+    return scores
+
+
+def init_value_baseline(critic: Any, scores: Any, ctx: Any = None) -> Any:
+    """Sets every value head's estimate to its channel's batch mean (``critic_init="batch-mean"``):
+    the heads' last layer starts at 0, so the output bias is each head's whole estimate. Returns
+    the ``[C]`` means (over every rank's rows with a multi-process ``ctx``)."""
+    import torch
+
+    if ctx is not None and ctx.enabled:
+        from rlsp_agents.distributed import global_mean
+
+        mean = global_mean(scores, ctx)
+    else:
+        mean = scores.float().mean(0)
+    with torch.no_grad():
+        critic.bias.copy_(mean.to(critic.bias.device, critic.bias.dtype))
+    return mean
 
 
 def correctness_gate(rows: list[Rollout]) -> Any:
@@ -615,6 +659,13 @@ def train(
 
             # 2. OLD POLICY: log-probs and values of the sampling policy (and the reference)
             t0 = time.perf_counter()
+            fresh = step == 1 and start_step == 0
+            if critic is not None and cfg.critic_init == "batch-mean" and fresh:
+                means = init_value_baseline(critic, channel_scores(cfg, rows, channels), ctx)
+                _log(
+                    "value heads start at the first batch's means: "
+                    + ", ".join(f"{c} {float(m):+.3f}" for c, m in zip(channels, means))
+                )
             old = old_policy_pass(
                 policy,
                 critic,

@@ -39,16 +39,24 @@ def test_first_update_is_the_group_normalised_one() -> None:
     cfg = TrainConfig(advantage="decoupled", samples_per_prompt=2, group_returns=True, lam=1.0)
     w = {"correctness": 1.0, "exploration": 0.0}
     adv, returns, mask = compute_advantages(cfg, _rows(lengths), _old(lengths), CH, w)
-    # every token of a response carries its group advantage (whitened over the batch's tokens)
+    # every token of a response carries its group advantage (scaled by the batch's token RMS)
     for i, n in enumerate(lengths):
         assert torch.allclose(adv[i, :n], adv[i, 0].expand(n))
-    # the all-correct group is uninformative: its responses sit at the batch's whitened zero
+    # the all-correct group is uninformative: its responses get exactly 0, as in GRPO
     scores = torch.tensor([[1.0], [0.0], [1.0], [1.0]])
     g = L.group_advantages(scores, 2)[:, 0]
     tok = torch.cat([g[i].expand(n) for i, n in enumerate(lengths)])
-    expect = (g - tok.mean()) / (tok.std(unbiased=False) + 1e-8)
+    expect = g / (tok.pow(2).mean().sqrt() + 1e-8)
     assert torch.allclose(adv[:, 0], expect, atol=1e-4)
     assert adv[0, 0] > 0 > adv[1, 0]
+    assert torch.equal(adv[2:, 0], torch.zeros(2))
+    # the older whitening shifts that zero by the batch's token mean (length-weighted)
+    white = TrainConfig(
+        advantage="decoupled", samples_per_prompt=2, group_returns=True, lam=1.0, adv_norm="whiten"
+    )
+    adv_w, _, _ = compute_advantages(white, _rows(lengths), _old(lengths), CH, w)
+    expect_w = (g - tok.mean()) / (tok.std(unbiased=False) + 1e-8)
+    assert torch.allclose(adv_w[:, 0], expect_w, atol=1e-4)
     # the value heads' targets are the group-centred returns, not the raw rewards
     assert torch.allclose(returns[2, :2, 0], torch.zeros(2))
     assert returns[0, 0, 0] > 0 > returns[1, 0, 0]
