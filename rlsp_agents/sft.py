@@ -142,12 +142,11 @@ def sft(cfg: SFTConfig) -> dict[str, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlsp_agents.batching import collate, forward, micro_batches
+    from rlsp_agents.config import check_choices
     from rlsp_agents.losses import masked_sum
     from rlsp_agents.metrics import MetricsLog, read_metrics
     from rlsp_agents.models import resolve_model
     from rlsp_agents.plots import plot_sft
-
-    from rlsp_agents.config import check_choices
 
     check_choices(cfg)
     if cfg.batch_size < 1 or cfg.micro_batch_size < 1 or cfg.epochs <= 0 or cfg.lr <= 0:
