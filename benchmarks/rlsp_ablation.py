@@ -14,7 +14,9 @@ Arms (``--arms``, all five by default, run one after another in one invocation):
   schedule: ``w_e * (1 - accuracy)``): the main job's settings.
 
 Every PPO arm starts from the ``cpu-smollm2`` preset (8 prompts x 8 samples, T 0.7, lr 2e-5, no
-KL) with the exploration channel's ``L`` = ``max_new_tokens``. Per arm: held-out **literal**
+KL) with the exploration channel's ``L`` = ``max_new_tokens``; the critic arms (``rlsp``,
+``decoupled*``) take the main job's critic settings (``cpu-smollm2-rlsp``: GAE ``lam``, and the
+trainer's default advantage scaling and value-head start). Per arm: held-out **literal**
 accuracy, greedy and pass@k (k samples at T 0.7), mean effective reasoning length and mean
 exploration of the greedy responses, and behaviour counts (backtracking, verification,
 alternatives) per iteration over training, plotted side by side; 3 sample responses per arm at the
@@ -165,6 +167,8 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
         cfg.checkpoint_every = 10_000
         cfg.env_kwargs = {"length_scale": float(args.max_new_tokens)}
         cfg.weight_schedule = "constant"
+        if arm != "group":  # the critic arms: the main job's critic settings
+            cfg.lam = get_preset("cpu-smollm2-rlsp").lam
         if arm == "group":
             cfg.advantage, cfg.channel_weights = "group", {"correctness": 1.0, "format": 0.5}
         elif arm == "rlsp":
@@ -185,6 +189,9 @@ def run_arm(args: argparse.Namespace, arm: str, start: str, out: Path) -> dict[s
             "weight_schedule": cfg.weight_schedule,
             "correctness_gate": cfg.correctness_gate,
             "env_kwargs": cfg.env_kwargs,
+            "lam": cfg.lam if cfg.advantage != "group" else None,
+            "adv_norm": cfg.adv_norm if cfg.advantage != "group" else None,
+            "critic_init": cfg.critic_init if cfg.advantage != "group" else None,
         }
         with _sampler(args, start) as s:
             summary = train(cfg, sampler=s)

@@ -72,13 +72,15 @@ def _sampler(args: argparse.Namespace, path: str) -> Any:
 
 def rlsp_config(args: argparse.Namespace, out: Path) -> Any:
     """rlsp's side: the ``cpu-smollm2`` preset with decoupled advantages over TRL's channels and
-    weights, then the ``--rlsp-set`` overrides; validated (``ValueError`` names a bad setting)."""
+    weights and the main job's critic settings (``cpu-smollm2-rlsp``'s ``lam``), then the
+    ``--rlsp-set`` overrides; validated (``ValueError`` names a bad setting)."""
     from rlsp_agents.presets import get_preset
 
     cfg = get_preset("cpu-smollm2")
     cfg.model, cfg.env_id, cfg.difficulty = args.sft_checkpoint, args.env_id, args.difficulty
     cfg.max_new_tokens, cfg.seed, cfg.out = args.max_new_tokens, args.seed, str(out / "rlsp")
     cfg.advantage, cfg.channel_weights, cfg.weight_schedule = "decoupled", WEIGHTS, "constant"
+    cfg.lam = get_preset("cpu-smollm2-rlsp").lam
     cfg.env_kwargs = {"length_scale": float(args.max_new_tokens)}
     cfg.total_steps, cfg.max_minutes, cfg.checkpoint_every = 100_000, None, 100_000
     cfg.threads = args.threads
@@ -342,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             report["trl"] = run_trl(args, out)
     report["finished_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     report["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    side_cfg = rlsp_config(args, out)  # what rlsp's side ran with, overrides included
     lines = [
         f"# rlsp vs TRL GRPOTrainer ({report['finished_utc']})",
         "",
@@ -351,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(greedy, literal), from `{args.sft_checkpoint}`; {args.budget_s:.0f} s of training "
         f"each, evaluated every {args.mark_s:.0f} s of training (evaluation excluded).",
         "",
-        "rlsp: `decoupled` advantages"
+        f"rlsp: `{side_cfg.advantage}` advantages (lam {side_cfg.lam}, `{side_cfg.adv_norm}` "
+        "scaling)"
         + "".join(f", {k}={v}" for k, v in args.rlsp_set.items())
         + "; TRL: `normalize_then_sum` over the same channels.",
         "",

@@ -6,7 +6,8 @@ advantage is computed where the whole group lives), and the ranks meet three tim
 step: the token count of the global minibatch (the loss denominator), one bucketed all-reduce of
 the gradients before clipping (:func:`all_reduce_gradients`), and the metrics
 (:func:`reduce_metrics`). Batch-wide statistics that the single-process trainer takes over the
-whole batch use global sums (:func:`global_masked_whiten`, :func:`global_filter_by_advantage`).
+whole batch use global sums (:func:`global_masked_rms_scale`, :func:`global_masked_whiten`,
+:func:`global_mean`, :func:`global_filter_by_advantage`).
 There is one update, the trainer's (:func:`rlsp_agents.train.ppo_update` with a
 :class:`DistContext`); with it, one update on N ranks gives the parameters of the single-process
 update on the union of their batches (tests/agents/test_distributed.py checks it with 2 gloo ranks

@@ -20,8 +20,8 @@ The algorithm is :func:`train`, one loop read top to bottom (CleanRL style); eac
 5. **sync** the new weights into the sampler; **log** metrics; **checkpoint**.
 
 Under ``torchrun`` (``WORLD_SIZE > 1``) the same loop runs data parallel
-(:mod:`rlsp_agents.distributed`): each rank samples its own whole groups, the whitening and the
-DASH filter use global statistics, :func:`ppo_update` all-reduces the gradients before clipping,
+(:mod:`rlsp_agents.distributed`): each rank samples its own whole groups, the advantage scaling and
+the DASH filter use global statistics, :func:`ppo_update` all-reduces the gradients before clipping,
 the metrics are reduced and rank 0 alone writes metrics, checkpoints and plots. Without
 ``WORLD_SIZE`` nothing of this runs.
 
@@ -153,8 +153,13 @@ def compute_advantages(
     response mask ``[N, T]``, in the configured advantage mode.
 
     With a multi-process ``ctx`` (:class:`rlsp_agents.distributed.DistContext`) ``rows`` are this
-    rank's whole groups: GAE and group advantages stay local, the per-channel whitening uses the
-    statistics of every rank's batch (:func:`rlsp_agents.distributed.global_masked_whiten`)."""
+    rank's whole groups: GAE and group advantages stay local; the per-channel scaling and each
+    channel's spread use the statistics of every rank's batch
+    (:func:`rlsp_agents.distributed.global_masked_rms_scale`).
+
+    Critic modes: each channel's GAE advantages are divided by their RMS over the batch's tokens
+    (``adv_norm="rms"``, signs kept) or whitened (``"whiten"``); a channel whose reward did not
+    vary in the batch contributes 0. ``docs/agent.md``, "Advantage scaling in the critic modes"."""
     import torch
 
     from rlsp_agents import losses as L
