@@ -233,3 +233,39 @@ def test_diversity_is_live_in_training(tmp_path: Path) -> None:
     assert adv[3] > 0 > adv[0] and adv[7] > 0 > adv[4]
     for key in ("reward/correctness_std", "reward/format_std", "reward/exploration_std"):
         assert key in rows[0], key
+
+
+def test_critic_mode_advantages_follow_the_rewards_from_the_first_iteration(
+    tmp_path: Path, capsys
+) -> None:
+    """A fresh decoupled run: the value heads start at the first batch's mean (logged), so every
+    response's advantage has the sign of its reward minus that mean, with ``lam`` < 1 too."""
+    seen: list[dict] = []
+    cfg = _cfg(
+        tmp_path,
+        env_id=TOY_ENV_ID,
+        difficulty=None,
+        advantage="decoupled",
+        channel_weights="format=1",
+        total_steps=1,
+        prompts_per_step=3,
+        samples_per_prompt=4,
+        max_new_tokens=6,
+        micro_batch_size=6,
+        temperature=1.0,
+        lam=0.95,
+        filter_tau=-1.0,
+        precision="fp32",
+        plots=False,
+    )
+    train(cfg, on_step=seen.append)
+    (it,) = seen
+    scores = [r.rewards["format"] for r in it["rollouts"]]
+    mean = sum(scores) / len(scores)
+    assert max(scores) > min(scores), scores  # the batch is informative
+    assert "value heads start at the first batch's means: format" in capsys.readouterr().err
+    for s, a in zip(scores, it["advantages"], strict=True):
+        if s > mean + 1e-6:
+            assert a > 0, (s, mean, a)
+        elif s < mean - 1e-6:
+            assert a < 0, (s, mean, a)
