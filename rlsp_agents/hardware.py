@@ -24,8 +24,16 @@ Example:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["bf16_native", "describe", "resolve_dtype", "resolve_precision"]
+__all__ = [
+    "bf16_native",
+    "describe",
+    "resolve_dtype",
+    "resolve_precision",
+    "with_resolved_precision",
+]
 
 
 @functools.cache
@@ -78,3 +86,17 @@ def describe(device: str = "cpu") -> str:
     else:
         name = "cpu " + str(getattr(torch.backends.cpu, "get_cpu_capability", lambda: "?")())
     return f"{name}: bf16 {'native' if bf16_native(device) else 'emulated (slow)'}"
+
+
+def with_resolved_precision(cfg: Any, device: str, log: Callable[[str], None] | None = None) -> Any:
+    """``cfg`` (a config dataclass with a ``precision`` field) with ``"auto"`` resolved for
+    ``device``, so the run's saved config records what ran; ``log`` gets one line when it was
+    ``"auto"``. Other values are kept as given."""
+    import dataclasses
+
+    if cfg.precision != "auto":
+        return cfg
+    cfg = dataclasses.replace(cfg, precision=resolve_precision("auto", device))
+    if log is not None:
+        log(f"precision auto -> {cfg.precision} ({describe(device)})")
+    return cfg

@@ -27,7 +27,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +158,11 @@ def sft(cfg: SFTConfig) -> dict[str, Any]:
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    if cfg.precision == "auto":  # the hardware's choice (rlsp_agents.hardware)
-        from rlsp_agents.hardware import describe, resolve_precision
+    from rlsp_agents.hardware import with_resolved_precision
 
-        cfg = replace(cfg, precision=resolve_precision("auto", device))
-        print(f"[rlsp sft] precision auto -> {cfg.precision} ({describe(device)})", file=sys.stderr)
+    cfg = with_resolved_precision(
+        cfg, device, lambda msg: print(f"[rlsp sft] {msg}", file=sys.stderr)
+    )
 
     path = resolve_model(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -41,7 +41,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -553,12 +553,9 @@ def train(
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if ctx.enabled:
         device = str(ctx.device)  # cuda:LOCAL_RANK, or cpu
-    if cfg.precision == "auto":  # the hardware's choice, recorded in config.json as resolved
-        from rlsp_agents.hardware import describe, resolve_precision
+    from rlsp_agents.hardware import with_resolved_precision
 
-        cfg = replace(cfg, precision=resolve_precision("auto", device))
-        if main:
-            _log(f"precision auto -> {cfg.precision} ({describe(device)})")
+    cfg = with_resolved_precision(cfg, device, _log if main else None)  # as config.json records
 
     def autocast() -> Any:
         if cfg.precision != "bf16-autocast":
