@@ -204,19 +204,23 @@ class TrainConfig(_EnvArgs):
     """Critic modes (``decoupled``, ``rlsp``): replace each channel's reward by its group
     advantage (``group_baseline``) before GAE, so the responses to one problem are the per-prompt
     baseline from the first iteration and the value heads learn only what is left per token. With
-    ``lam=1`` and value heads still at 0 (they start there) the first update is exactly the
-    group-normalised one; with ``lam < 1`` an untrained critic passes the terminal reward to
-    early tokens only as ``lam**distance``. Needs ``samples_per_prompt >= 2``."""
+    ``lam=1`` the first update equals the group-normalised (GRPO) one up to a positive factor per
+    channel: the heads start at the first batch's channel means (``critic_init``), which are about
+    0 for group advantages, and ``adv_norm`` rescales each channel; with ``lam < 1`` an untrained
+    critic passes the terminal reward to early tokens only as ``lam**distance``. Needs
+    ``samples_per_prompt >= 2``."""
     adv_norm: Literal["rms", "whiten"] = "rms"
     """Critic modes: how each channel's token advantages are scaled before the weighted sum.
     ``rms`` (default): divided by their root mean square over the batch's tokens, so every token
     keeps the sign of ``return - value``. ``whiten``: mean 0 and std 1 over the tokens (the usual
-    PPO whitening, and this trainer's behaviour before): while the value heads do not track the
+    PPO whitening, the trainer's scaling before this option existed; ``--lam 0.95
+    --critic-init zero`` as well to come close to that trainer): while the value heads do not track the
     returns, the shift hands the opening tokens of every response, correct ones included, one
     shared negative advantage (``docs/agent.md``, "Advantage scaling in the critic modes")."""
     critic_init: Literal["batch-mean", "zero"] = "batch-mean"
     """Critic modes: the value heads' starting estimate on a fresh run: the first rollout batch's
-    mean of each channel (``batch-mean``: the first advantages are ``reward - mean``) or ``zero``."""
+    mean of each channel (``batch-mean``: the first advantages are ``reward - mean``) or ``zero``.
+    A resumed run keeps its checkpoint's heads (one without them starts them as a fresh run)."""
     gamma: float = 1.0
     """Discount over response tokens (RLSP: 1)."""
     lam: float = 0.95

@@ -205,16 +205,26 @@ def group_advantages(
     n = scores.shape[0]
     if n % group_size:
         raise ValueError(f"{n} scores do not split into groups of {group_size}")
+    if baseline not in ("grpo", "rloo"):
+        raise ValueError(f"unknown baseline {baseline!r}; use 'grpo' or 'rloo'")
     g = scores.reshape(n // group_size, group_size, *scores.shape[1:])  # [G, K(, C)]
     mean = g.mean(dim=1, keepdim=True)
+    # a group whose scores agree up to float rounding (0.1 summed in different orders) is equal:
+    # its residue, divided by a std of the same size, would otherwise be an advantage of ~1
+    spread = g.amax(dim=1, keepdim=True) - g.amin(dim=1, keepdim=True)
+    varied = spread > CONSTANT_RTOL * mean.abs().clamp_min(1.0)
     if baseline == "grpo":
         std = g.std(dim=1, unbiased=False, keepdim=True)
         adv = (g - mean) / (std + eps)
-    elif baseline == "rloo":
-        adv = (g - mean) * group_size / (group_size - 1)
     else:
-        raise ValueError(f"unknown baseline {baseline!r}; use 'grpo' or 'rloo'")
-    return adv.reshape(scores.shape)
+        adv = (g - mean) * group_size / (group_size - 1)
+    return (adv * varied).reshape(scores.shape)
+
+
+CONSTANT_RTOL = 1e-6
+"""Scores that differ by no more than this share of their size (at least 1) count as equal:
+float rounding, not a difference between responses (:func:`group_advantages`, and the critic
+modes' rule that a channel which did not vary contributes no advantage)."""
 
 
 def combine_channels(

@@ -182,16 +182,17 @@ def compute_advantages(
                 return D.global_masked_whiten(x, m, ctx) if dist_on else L.masked_whiten(x, m)
             return D.global_masked_rms_scale(x, m, ctx) if dist_on else L.masked_rms_scale(x, m)
 
-        spread = scores.max(0).values - scores.min(0).values  # [C]
+        hi, lo = scores.max(0).values.double(), scores.min(0).values.double()  # [C]
         if dist_on:  # the batch's spread: max over ranks of max, min over ranks of min
-            hi = D.all_reduce_(scores.max(0).values.double().to(ctx.device), ctx, "max")
-            lo = D.all_reduce_(scores.min(0).values.double().to(ctx.device), ctx, "min")
-            spread = (hi - lo).float().cpu()
+            hi = D.all_reduce_(hi.to(ctx.device), ctx, "max").cpu()
+            lo = D.all_reduce_(lo.to(ctx.device), ctx, "min").cpu()
+        # float residue is not variation (group_returns: equal groups' advantages are ~1e-8)
+        varied = (hi - lo) > L.CONSTANT_RTOL * torch.maximum(hi.abs(), lo.abs()).clamp_min(1.0)
         per_channel = {
             # a channel whose reward did not vary in the batch says nothing about which response
             # was better: it contributes 0 (else the heads' estimation error alone, rescaled to
             # unit size, would move the policy)
-            c: scale(adv_c[..., k], mask_all) if float(spread[k]) > 0 else adv_c[..., k] * 0.0
+            c: scale(adv_c[..., k], mask_all) if bool(varied[k]) else adv_c[..., k] * 0.0
             for k, c in enumerate(channels)
         }
         if cfg.correctness_gate:
@@ -490,19 +491,25 @@ def _learner(
     return policy, critic, ref, torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
 
 
-def _restore(ckpt: Path, critic: Any, optimizer: Any) -> tuple[int, float, float]:
+def _restore(ckpt: Path, critic: Any, optimizer: Any) -> tuple[int, float, float, bool]:
     """Loads a checkpoint's value heads, optimizer and RNG states; returns ``(step, elapsed
-    seconds, correctness EMA)`` (the policy itself is loaded from ``ckpt / "policy"``)."""
+    seconds, correctness EMA, whether value heads were loaded)`` (the policy itself is loaded
+    from ``ckpt / "policy"``)."""
     from rlsp_agents.checkpoint import load_trainer_state, set_rng_state
 
     state, trainer_state = load_trainer_state(ckpt)
+    critic_loaded = False
     if critic is not None and trainer_state.get("critic") is not None:
         critic.load_state_dict(trainer_state["critic"])
+        critic_loaded = True
+    elif critic is not None:
+        _log(f"{ckpt} holds no value heads: they start afresh")
     if trainer_state.get("optimizer") is not None:
         optimizer.load_state_dict(trainer_state["optimizer"])
     set_rng_state(trainer_state["rng"])
     _log(f"resumed from {ckpt} (step {state['step']})")
-    return int(state["step"]), float(state.get("elapsed_s", 0.0)), float(state.get("acc_ema", 0.0))
+    step, elapsed = int(state["step"]), float(state.get("elapsed_s", 0.0))
+    return step, elapsed, float(state.get("acc_ema", 0.0)), critic_loaded
 
 
 # ------------------------------------------------------------------------------------- train
@@ -576,9 +583,9 @@ def train(
     policy, critic, ref, optimizer = _learner(cfg, load_from, model_path, channels, device)
     if critic is not None:
         D.broadcast_module_(critic, ctx)  # identical replicas (the policy is read from one file)
-    start_step, elapsed_before, acc_ema = 0, 0.0, 0.0
+    start_step, elapsed_before, acc_ema, critic_loaded = 0, 0.0, 0.0, False
     if ckpt is not None:
-        start_step, elapsed_before, acc_ema = _restore(ckpt, critic, optimizer)
+        start_step, elapsed_before, acc_ema, critic_loaded = _restore(ckpt, critic, optimizer)
     metrics_log = None
     if main:  # metrics, config, checkpoints, plots: written once, by rank 0
         metrics_log = MetricsLog(
@@ -661,13 +668,15 @@ def train(
 
             # 2. OLD POLICY: log-probs and values of the sampling policy (and the reference)
             t0 = time.perf_counter()
-            fresh = step == 1 and start_step == 0
-            if critic is not None and cfg.critic_init == "batch-mean" and fresh:
+            # fresh heads (a new run, or a checkpoint without them) start at the batch's means
+            fresh_heads = step == start_step + 1 and not critic_loaded
+            if critic is not None and cfg.critic_init == "batch-mean" and fresh_heads:
                 means = init_value_baseline(critic, channel_scores(cfg, rows, channels), ctx)
-                _log(
-                    "value heads start at the first batch's means: "
-                    + ", ".join(f"{c} {float(m):+.3f}" for c, m in zip(channels, means))
-                )
+                if main:
+                    _log(
+                        "value heads start at the first batch's means: "
+                        + ", ".join(f"{c} {float(m):+.3f}" for c, m in zip(channels, means))
+                    )
             old = old_policy_pass(
                 policy,
                 critic,

@@ -117,6 +117,36 @@ def test_a_channel_that_did_not_vary_contributes_nothing() -> None:
         assert float((adv.abs() * mask).sum()) > 0
 
 
+@pytest.mark.parametrize("group_returns", [False, True])
+def test_float_rounding_is_not_variation(group_returns) -> None:
+    """Rewards equal up to float rounding (a sum of terms in a different order: 0.3 against the
+    next float32) are equal: under ``group_returns`` their group advantages would otherwise be
+    ~0.01 each, and the per-channel scaling would blow that residue up to unit size."""
+    eps = float(torch.tensor(0.3).nextafter(torch.tensor(1.0))) - 0.3
+    rows = _rows([(1.0, 0.3, 5), (0.0, 0.3 + eps, 7), (1.0, 0.3 + eps, 3), (0.0, 0.3, 4)])
+    cfg = TrainConfig(
+        advantage="decoupled", samples_per_prompt=2, lam=1.0, group_returns=group_returns
+    )
+    heads = ValueHeads(8, CH, width=4)
+    mean = init_value_baseline(heads, channel_scores(cfg, rows, CH))
+    old = _old(rows, mean)
+    adv, _ = _per_channel(cfg, rows, old, "format")
+    assert torch.equal(adv, torch.zeros_like(adv))
+    adv, mask = _per_channel(cfg, rows, old, "correctness")
+    assert float((adv.abs() * mask).sum()) > 0
+
+
+def test_group_advantages_treat_rounding_residue_as_equal() -> None:
+    x = torch.tensor([0.1 + 0.2, 0.3, 1.0, 0.0], dtype=torch.float64)  # 0.1 + 0.2 != 0.3
+    for baseline in ("grpo", "rloo"):
+        adv = L.group_advantages(x, 2, baseline=baseline)
+        assert adv[:2].tolist() == [0.0, 0.0], baseline
+        assert adv[2] > 0 > adv[3], baseline
+    big = torch.tensor([1e6, 1e6 + 0.5, 1e6, 1e6 + 2.0])  # large scores: a relative tolerance
+    adv = L.group_advantages(big, 2)
+    assert adv[:2].tolist() == [0.0, 0.0] and adv[3] > 0 > adv[2]
+
+
 def test_rms_scale_properties() -> None:
     x = torch.tensor([[2.0, -1.0, 5.0], [0.5, 0.0, 0.0]])
     m = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
