@@ -4,8 +4,11 @@
   sized for a 2-core CPU (2-digit addition, 96 new tokens, 8 prompts x 8 samples, temperature 0.7):
   decoupled advantages (a value head per channel) over correctness 1 / format 0.5 / exploration
   0.1, exploration annealed as correctness rises, the correctness gate, exploration's ``L`` = the
-  response budget, GAE ``lam`` 1 (the value heads barely move in a CPU run). Measured: held-out literal accuracy 0.0% -> 27.0% (SFT) -> 72.5% (PPO) in
-  16.8 min of training (``benchmarks/results/train_demo_rlsp_addition.md``).
+  response budget, GAE ``lam`` 1 (the value heads barely move in a CPU run). Measured with the
+  current trainer on an AVX2 CPU in fp32: held-out literal accuracy 0.0% -> 37.0% (SFT) -> 58.0%
+  (PPO) in 17.8 min of training (``benchmarks/results/train_demo_rlsp_avx2_signfix.md``); before
+  the advantage-scaling change, on an AVX-512 CPU in bf16: 0.0% -> 27.0% -> 72.5% in 16.8 min
+  (``train_demo_rlsp_addition.md``).
 - ``cpu-smollm2``: the same run with critic-free ``group`` advantages over correctness 1 / format
   0.5 (exploration logged, weight 0): 0.0% -> 27.0% -> 62.0% (``train_demo_final.md``).
 - ``llama3.1-8b-rlsp`` / ``qwen2.5-32b-rlsp``: the RLSP paper's PPO hyperparameters (actor lr 2e-7,
