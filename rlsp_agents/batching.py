@@ -200,6 +200,7 @@ def forward(
     detach_critic: bool = True,
     with_entropy: bool = False,
     entropy_grad: bool = False,
+    temperature: float = 1.0,
 ) -> tuple[Any, Any, Any]:
     """Log-probs ``[B, T]``, values ``[B, T, C]`` (or None) and entropy ``[B, T]`` (or None).
 
@@ -215,6 +216,8 @@ def forward(
         detach_critic: the value heads read detached hidden states.
         with_entropy: also return the per-token entropy.
         entropy_grad: the entropy keeps its graph (an entropy bonus in the loss).
+        temperature: the logits are divided by it before the log-softmax (log-probs and entropy
+            of the tempered distribution the responses were sampled from); 1 leaves them as is.
     """
     import torch
 
@@ -227,6 +230,10 @@ def forward(
         else:
             h = _padded_hidden(policy.base_model, batch, device)  # [B, T, H]
         logits = policy.get_output_embeddings()(h)  # [B, T, V]
+    if temperature != 1.0:
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        logits = logits / temperature
     logprobs = token_logprobs(logits, batch["resp_tokens"].to(device))  # [B, T]
     entropy = None
     if with_entropy:

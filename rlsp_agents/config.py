@@ -208,7 +208,8 @@ class TrainConfig(_EnvArgs):
     channel: the heads start at the first batch's channel means (``critic_init``), which are about
     0 for group advantages, and ``adv_norm`` rescales each channel; with ``lam < 1`` an untrained
     critic passes the terminal reward to early tokens only as ``lam**distance``. Needs
-    ``samples_per_prompt >= 2``."""
+    ``samples_per_prompt >= 2``. Measured unstable on the main job's task (greedy accuracy fell to
+    0% at the fourth iteration; ``docs/agent.md``): off by default."""
     adv_norm: Literal["rms", "whiten"] = "rms"
     """Critic modes: how each channel's token advantages are scaled before the weighted sum.
     ``rms`` (default): divided by their root mean square over the batch's tokens, so every token
@@ -237,6 +238,11 @@ class TrainConfig(_EnvArgs):
     """Longest response in tokens."""
     temperature: float = 0.7
     """Sampling temperature (this small model's samples at 1.0 are mostly gibberish)."""
+    tempered_logprobs: bool = False
+    """Compute the loss's log-probabilities (policy, old policy, reference; and the entropy) from
+    the logits divided by ``temperature``: the distribution the responses were sampled from, as
+    TRL's GRPOTrainer and verl's actor do. Off: the untempered policy (this trainer's behaviour
+    before the option existed, and what every committed run used)."""
     top_p: float = 1.0
     """Nucleus sampling threshold."""
     sampler: Literal["vllm", "transformers"] = "vllm"
@@ -349,6 +355,10 @@ class TrainConfig(_EnvArgs):
             ),
             (self.max_new_tokens >= 1, "max_new_tokens must be >= 1"),
             (self.temperature >= 0, "temperature must be >= 0"),
+            (
+                not self.tempered_logprobs or self.temperature > 0,
+                "tempered_logprobs needs temperature > 0 (greedy sampling has no distribution)",
+            ),
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
             (self.micro_batch_size >= 1, "micro_batch_size must be >= 1"),
             (self.num_minibatches >= 1, "num_minibatches must be >= 1"),
@@ -367,6 +377,10 @@ class TrainConfig(_EnvArgs):
             if not any(w != 0 for w in self.channel_weights.values()):
                 raise ValueError("channel_weights needs at least one nonzero weight")
 
+
+    def loss_temperature(self) -> float:
+        """The temperature the loss's log-probabilities are computed at (``tempered_logprobs``)."""
+        return float(self.temperature) if self.tempered_logprobs else 1.0
     def active_channels(self) -> list[str]:
         """The channels that get an advantage: the nonzero ``channel_weights`` (or ``["total"]``
         in ``rlsp`` mode, the scalar reward)."""

@@ -108,11 +108,13 @@ def old_policy_pass(
     autocast: Callable[[], Any],
     needed: bool,
     share_prompts: bool = False,
+    temperature: float = 1.0,
 ) -> OldPolicy:
     """Log-probs and values of the sampling policy, and the reference log-probs (``ref``).
 
     With ``needed=False`` (no critic, no reference, a single update pass) nothing is computed:
-    the update then uses its own detached log-probs as the old ones (ratio 1).
+    the update then uses its own detached log-probs as the old ones (ratio 1). ``temperature``:
+    log-probs of the tempered distribution (``TrainConfig.tempered_logprobs``).
     """
     import torch
 
@@ -127,10 +129,10 @@ def old_policy_pass(
             list(range(n)), rows, micro_batch_size, share_prompts=share_prompts
         ):
             batch = collate([rows[i] for i in mb], pad_id, share_prompts=share_prompts)
-            lp, v, _ = forward(policy, critic, batch, autocast=autocast)
+            lp, v, _ = forward(policy, critic, batch, autocast=autocast, temperature=temperature)
             rlp = None
             if ref is not None:
-                rlp, _, _ = forward(ref, None, batch, autocast=autocast)
+                rlp, _, _ = forward(ref, None, batch, autocast=autocast, temperature=temperature)
             for k, i in enumerate(mb):
                 t = len(rows[i].response_ids)
                 old.logprobs[i] = lp[k, :t].float().cpu()
@@ -349,6 +351,7 @@ def ppo_update(
                 detach_critic=cfg.critic_detach,
                 with_entropy=True,
                 entropy_grad=cfg.entropy_coef > 0,
+                temperature=cfg.loss_temperature(),
             )
             lp, mask = lp.cpu(), batch["mask"].cpu()
             tl = mask.shape[1]
@@ -687,6 +690,7 @@ def train(
                 autocast=autocast,
                 needed=needs_old_pass,
                 share_prompts=cfg.share_prompts,
+                temperature=cfg.loss_temperature(),
             )
 
             # 3. ADVANTAGES per channel, with this iteration's weights; DASH filter

@@ -108,13 +108,20 @@ def extract_boxes(text: str) -> list[str | None]:
         if i < len(text) and text[i] == "{":
             content, pos = _read_braced(text, i)
             out.append(content)
-        else:  # \boxed 5 : one token
-            m2 = re.match(r"[^\s$]+", text[i : i + 200])
+        else:  # \boxed 5 : TeX's undelimited argument, exactly one token
+            m2 = _TEX_TOKEN.match(text, i)
             out.append(m2.group(0) if m2 else "")
-            pos = i + (m2.end() if m2 else 0)
+            pos = m2.end() if m2 else i
         if len(out) > 1000:
             return out
 
+
+#: one TeX token, the whole argument of a brace-less ``\boxed``: a control word (``\pi``), a
+#: control symbol (``\%``) or a single character. ``\boxed 47`` boxes the 4 alone (TeX typesets
+#: it as a boxed 4 followed by 7), so it is read as ``4``: a reading that took the whole word
+#: would pay ``\boxed47.`` as 47, a brace-less form a policy was measured drifting into, while
+#: what it displays boxed is 4. ``$`` and whitespace end the box with nothing in it.
+_TEX_TOKEN = re.compile(r"\\(?:[a-zA-Z]+|[^a-zA-Z\s])|[^\s$\\]")
 
 _FINAL_ANSWER = re.compile(
     r"final answer\s*(?:is\b|:)\s*(?:the final answer is\b\s*)?(.{1,400}?)(?:\.\s*I hope it is correct|\.?\s*$|\.\s|\n)",

@@ -117,3 +117,23 @@ def test_eval_fallbacks_do_not_read_the_whole_text() -> None:
     # eval mode reads 'the answer is', never "the last number anywhere"
     assert verify("the sum is 6 and then 7", "7", mode="eval").reason == "no_answer"
     assert not verify("The answer is x.", "6", mode="eval").correct
+
+
+# A brace-less \boxed takes one TeX token: what is displayed boxed is all that is read. A policy
+# trained against a reader that took the whole word drifted into "\boxed47." (rendered: a boxed
+# 4, then "7."), paid as 47.
+@pytest.mark.parametrize(
+    "response, gold, ok",
+    [
+        ("The final answer is \\boxed47.", "47", False),
+        ("The final answer is \\boxed 47", "47", False),
+        ("The final answer is \\boxed -5", "-5", False),
+        ("The final answer is \\boxed 4", "4", True),
+        ("The final answer is \\boxed 7.", "7", True),
+        ("The final answer is \\boxed\\pi", "\\pi", True),
+        ("The final answer is \\boxed{47}.", "47", True),
+        ("The final answer is \\fbox 12", "12", False),
+    ],
+)
+def test_a_braceless_box_holds_one_tex_token(response, gold, ok) -> None:
+    assert verify(response, gold).correct is ok, verify(response, gold)
