@@ -377,10 +377,10 @@ class TrainConfig(_EnvArgs):
             if not any(w != 0 for w in self.channel_weights.values()):
                 raise ValueError("channel_weights needs at least one nonzero weight")
 
-
     def loss_temperature(self) -> float:
         """The temperature the loss's log-probabilities are computed at (``tempered_logprobs``)."""
         return float(self.temperature) if self.tempered_logprobs else 1.0
+
     def active_channels(self) -> list[str]:
         """The channels that get an advantage: the nonzero ``channel_weights`` (or ``["total"]``
         in ``rlsp`` mode, the scalar reward)."""
