@@ -5,8 +5,10 @@
   decoupled advantages (a value head per channel) over correctness 1 / format 0.5 / exploration
   0.1, exploration annealed as correctness rises, the correctness gate, exploration's ``L`` = the
   response budget, GAE ``lam`` 1 (the value heads barely move in a CPU run). Measured with the
-  current trainer on an AVX2 CPU in fp32: held-out literal accuracy 0.0% -> 37.0% (SFT) -> 58.0%
-  (PPO) in 17.8 min of training (``benchmarks/results/train_demo_rlsp_avx2_signfix.md``); before
+  current trainer (tempered loss) on an AVX-512 CPU: held-out literal accuracy 0.0% -> 27.0%
+  (SFT) -> 67.0% (PPO) in 14.2 min of training (``benchmarks/results/train_demo_rlsp_tempered.md``);
+  with the untempered loss on an AVX2 CPU in fp32: 0.0% -> 37.0% -> 58.0% in 17.8 min
+  (``train_demo_rlsp_avx2_signfix.md``); before
   the advantage-scaling change, on an AVX-512 CPU in bf16: 0.0% -> 27.0% -> 72.5% in 16.8 min
   (``train_demo_rlsp_addition.md``).
 - ``cpu-smollm2``: the same run with critic-free ``group`` advantages over correctness 1 / format

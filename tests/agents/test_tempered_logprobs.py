@@ -56,7 +56,8 @@ def test_forward_log_probs_are_the_tempered_distributions(t) -> None:
 
 
 def test_option_and_validation() -> None:
-    assert TrainConfig().loss_temperature() == 1.0  # off by default: the untempered policy
+    assert TrainConfig().loss_temperature() == TrainConfig().temperature  # on by default
+    assert TrainConfig(tempered_logprobs=False, temperature=0.7).loss_temperature() == 1.0
     assert TrainConfig(tempered_logprobs=True, temperature=0.7).loss_temperature() == 0.7
     with pytest.raises(ValueError, match="tempered_logprobs needs temperature > 0"):
         TrainConfig(tempered_logprobs=True, temperature=0.0).validate()
