@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,8 +50,10 @@ def read_run(spec: str) -> tuple[str, list[dict[str, Any]], Path]:
     if "=" not in spec:
         raise SystemExit(f"compare_runs: expected NAME=DIR, got {spec!r}")
     name, d = spec.split("=", 1)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):  # the name becomes part of a file name
+        raise SystemExit(f"compare_runs: run name {name!r} must be letters, digits, _ . or -")
     path = Path(d) / "metrics.jsonl"
-    if not name or not path.is_file():
+    if not path.is_file():
         raise SystemExit(f"compare_runs: no metrics.jsonl in {d!r} (for run {name!r})")
     rows = []
     for i, line in enumerate(path.read_text().splitlines(), 1):

@@ -47,7 +47,7 @@ def test_summary_and_outputs(tmp_path, monkeypatch) -> None:
     ).read_text()
 
 
-@pytest.mark.parametrize("spec", ["noequals", "x=/does/not/exist"])
+@pytest.mark.parametrize("spec", ["noequals", "x=/does/not/exist", "=.", "a/b=.", "../x=."])
 def test_bad_run_specs_are_refused_by_name(spec, tmp_path, monkeypatch) -> None:
     mod = _module()
     monkeypatch.setattr(mod, "RESULTS", tmp_path)
