@@ -55,14 +55,12 @@ def read_run(spec: str) -> tuple[str, list[dict[str, Any]], Path]:
     path = Path(d) / "metrics.jsonl"
     if not path.is_file():
         raise SystemExit(f"compare_runs: no metrics.jsonl in {d!r} (for run {name!r})")
-    rows = []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as e:
-            raise SystemExit(f"compare_runs: {path}:{i} is not JSON ({e})") from None
+    from rlsp_agents.metrics import read_metrics
+
+    try:
+        rows = read_metrics(path)  # skips a torn last line, refuses a damaged one elsewhere
+    except ValueError as e:
+        raise SystemExit(f"compare_runs: {e}") from None
     if not rows:
         raise SystemExit(f"compare_runs: {path} is empty")
     return name, rows, path

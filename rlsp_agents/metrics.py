@@ -21,10 +21,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MetricsLog", "read_metrics", "BEHAVIOUR_CHANNELS"]
+__all__ = ["MetricsLog", "MetricsFileError", "read_metrics", "BEHAVIOUR_CHANNELS"]
 
 #: Channels that count behaviours rather than reward; logged as ``behaviour/<name>``.
 BEHAVIOUR_CHANNELS = ("backtracking", "verification", "alternatives")
+
+
+class MetricsFileError(ValueError):
+    """A metrics file with a damaged line (not a torn last line): named by path and line."""
 
 
 def _clean(v: Any) -> Any:
@@ -67,16 +71,35 @@ class MetricsLog:
 
 
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All rows of a metrics file; a torn last line (killed mid-write) is skipped."""
-    rows = []
+    """All rows of a metrics file (``[]`` if there is none).
+
+    A torn last line (the run killed mid-write) is skipped; any other line that is not a JSON
+    object means the file was damaged, and that is an error rather than a silently missing
+    iteration.
+
+    Raises:
+        MetricsFileError: (a ``ValueError``) a line other than the last is not a JSON object;
+            the message names the file and the line.
+    """
     p = Path(path)
     if not p.exists():
-        return rows
-    for line in p.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+        return []
+    numbered = [
+        (i, line)
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip()
+    ]
+    rows = []
+    for k, (i, line) in enumerate(numbered):
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            if k == len(numbered) - 1:
+                break  # torn by a kill mid-write
+            raise MetricsFileError(
+                f"{p}:{i} is not JSON ({e}): the metrics file is damaged"
+            ) from None
+        if not isinstance(row, dict):
+            raise MetricsFileError(f"{p}:{i} is not a JSON object: the metrics file is damaged")
+        rows.append(row)
     return rows

@@ -931,7 +931,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"rlsp train: error: {e}", file=sys.stderr)
         return 2
-    summary = train(cfg)
+    from rlsp_agents.metrics import MetricsFileError
+
+    try:
+        summary = train(cfg)
+    except MetricsFileError as e:  # resuming onto a damaged metrics.jsonl
+        print(f"rlsp train: error: {e}; repair or move it and resume again", file=sys.stderr)
+        return 2
     if os.environ.get("RANK", "0") != "0":  # under torchrun: rank 0 reports
         return 0
     last = summary.get("last", {})

@@ -59,9 +59,19 @@ def test_a_corrupt_line_is_named(tmp_path, monkeypatch) -> None:
     mod = _module()
     monkeypatch.setattr(mod, "RESULTS", tmp_path)
     d = _run(tmp_path / "a", [0.1], {})
-    (d / "metrics.jsonl").write_text('{"step": 1}\n{not json\n')
+    (d / "metrics.jsonl").write_text('{"step": 1}\n{not json\n{"step": 3}\n')
     with pytest.raises(SystemExit, match=r"metrics.jsonl:2 is not JSON"):
         mod.main([f"a={d}"])
+
+
+def test_a_torn_last_line_is_skipped(tmp_path, monkeypatch) -> None:
+    mod = _module()
+    monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")
+    d = _run(tmp_path / "a", [0.1], {})
+    (d / "metrics.jsonl").write_text('{"step": 1, "reward/diversity": 0.5}\n{"step": 2, "rew')
+    assert mod.main([f"a={d}", "--results-prefix", "t"]) == 0
+    out = json.loads((tmp_path / "results" / "t.json").read_text())
+    assert out["runs"]["a"]["iterations"] == 1
 
 
 def test_repeated_names_are_refused(tmp_path, monkeypatch) -> None:

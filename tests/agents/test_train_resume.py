@@ -119,3 +119,16 @@ def test_metrics_log_truncates_on_resume_and_skips_torn_lines(tmp_path: Path) ->
     log = MetricsLog(path)
     log.write({"step": 1, "x": float("nan")})
     assert read_metrics(path) == [{"step": 1, "x": None}]
+
+
+def test_a_damaged_metrics_line_that_is_not_the_last_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2, "lo\n{"step": 3}\n')
+    with pytest.raises(ValueError, match=r"m.jsonl:2 is not JSON"):
+        read_metrics(path)
+    path.write_text('{"step": 1}\n[1, 2]\n{"step": 3}\n')
+    with pytest.raises(ValueError, match=r"m.jsonl:2 is not a JSON object"):
+        read_metrics(path)
+    with pytest.raises(ValueError, match="damaged"):  # a resume refuses, it does not drop a row
+        MetricsLog(path, truncate_after_step=3)
+    assert path.read_text().count("\n") == 3  # and leaves the file as it was
