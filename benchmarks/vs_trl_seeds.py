@@ -32,6 +32,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # run as a script or loaded by path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vs_trl_grpo import time_to  # noqa: E402  (the one definition of the bar's reading)
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SAME = ("sft_checkpoint", "env_id", "difficulty", "max_new_tokens", "budget_s", "eval_n")
 SIDES = ("rlsp", "trl")
@@ -61,14 +65,6 @@ def read_report(path: str) -> dict[str, Any]:
                 raise _fail(f"{path}: a {side} mark lacks train_s/accuracy: {m!r}")
     rep["_path"] = str(p)
     return rep
-
-
-def time_to(marks: list[dict[str, Any]], target: float) -> float | None:
-    """The first mark's training time at which accuracy >= target (``None``: never)."""
-    for m in marks:
-        if m["accuracy"] >= target:
-            return float(m["train_s"])
-    return None
 
 
 def accuracy_at(marks: list[dict[str, Any]], t: float) -> float:

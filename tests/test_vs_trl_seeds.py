@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "vs_trl_seeds.py"
+from bench_helpers import load_benchmark
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("vs_trl_seeds", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("vs_trl_seeds")
 
 
 def _args(seed: int, **over) -> dict:
