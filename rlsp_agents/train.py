@@ -419,6 +419,7 @@ def _metrics(
     batch mean ``reward/<channel>`` and within-batch spread ``reward/<channel>_std``."""
     import numpy as np
 
+    from rlsp_agents.evaluate import literal_form
     from rlsp_agents.metrics import BEHAVIOUR_CHANNELS
 
     n = len(rows)
@@ -431,6 +432,14 @@ def _metrics(
     n_updates = max(cfg.update_epochs * cfg.num_minibatches, 1)
     tok = max(stats["tokens"], 1.0)
     row["charts/accuracy"] = sum(r.correct for r in rows) / n
+    # correct *and* stating the gold as written: a drift onto forms the verifier accepts but that
+    # do not write the number (\boxed{118.} for 118) shows here, iteration by iteration
+    row["charts/literal_accuracy"] = (
+        sum(
+            r.correct and literal_form(r.extracted, r.problem.get("gold")) is not None for r in rows
+        )
+        / n
+    )
     row["charts/response_len"] = sum(len(r.response_ids) for r in rows) / n
     row["charts/truncated"] = sum(r.finish_reason == "length" for r in rows) / n
     row["charts/kept_frac"] = len(kept) / n
