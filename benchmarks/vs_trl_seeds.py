@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = {"rlsp": "tab:blue", "trl": "tab:orange"}
-    for rep, x in zip(reps, rows):
+    styles = ("-", "--", ":", "-.")
+    for j, (rep, x) in enumerate(zip(reps, rows)):
         for side in SIDES:
             ms = rep[side]["marks"]
             ax.plot(
@@ -206,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 marker="o",
                 ms=3,
                 color=colours[side],
-                alpha=0.75,
+                linestyle=styles[j % len(styles)],
+                alpha=0.8,
                 label=f"{side} seed {x['seed']}",
             )
     ax.set_xlabel("training wall-clock (s), evaluation excluded")
