@@ -55,11 +55,11 @@ def read_run(spec: str) -> tuple[str, list[dict[str, Any]], Path]:
     path = Path(d) / "metrics.jsonl"
     if not path.is_file():
         raise SystemExit(f"compare_runs: no metrics.jsonl in {d!r} (for run {name!r})")
-    from rlsp_agents.metrics import read_metrics
+    from rlsp_agents.metrics import MetricsFileError, read_metrics
 
     try:
         rows = read_metrics(path)  # skips a torn last line, refuses a damaged one elsewhere
-    except ValueError as e:
+    except MetricsFileError as e:
         raise SystemExit(f"compare_runs: {e}") from None
     if not rows:
         raise SystemExit(f"compare_runs: {path} is empty")

@@ -57,7 +57,7 @@ def read_report(path: str) -> dict[str, Any]:
     if not isinstance(rep, dict) or not isinstance(rep.get("args"), dict):
         raise _fail(f"{path} is not a vs_trl_grpo.py report (no 'args')")
     for side in SIDES:
-        marks = (rep.get(side) or {}).get("marks") if isinstance(rep.get(side), dict) else None
+        marks = rep[side].get("marks") if isinstance(rep.get(side), dict) else None
         if not marks:
             raise _fail(f"{path} has no {side} marks (was it run with --only?)")
         for m in marks:

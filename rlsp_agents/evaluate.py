@@ -109,12 +109,19 @@ def literal_form(extracted: str | None, gold: Any) -> Literal["bare", "chain"] |
     return None
 
 
+def is_literal_correct(correct: bool, extracted: str | None, gold: Any) -> bool:
+    """Correct by the verifier *and* stating the gold as a number literal (:func:`literal_form`).
+
+    >>> is_literal_correct(True, "118", 118), is_literal_correct(True, "118.", 118)
+    (True, False)
+    """
+    return bool(correct) and literal_form(extracted, gold) is not None
+
+
 def literal_correct(record: ProblemRecord) -> list[bool]:
-    """Per completion of ``record``: correct by the verifier and stating the gold as a number
-    literal (:func:`literal_form`)."""
+    """Per completion of ``record``: :func:`is_literal_correct`."""
     return [
-        bool(ok) and literal_form(e, record.gold) is not None
-        for ok, e in zip(record.correct, record.extracted)
+        is_literal_correct(ok, e, record.gold) for ok, e in zip(record.correct, record.extracted)
     ]
 
 

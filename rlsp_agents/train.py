@@ -419,7 +419,7 @@ def _metrics(
     batch mean ``reward/<channel>`` and within-batch spread ``reward/<channel>_std``."""
     import numpy as np
 
-    from rlsp_agents.evaluate import literal_form
+    from rlsp_agents.evaluate import is_literal_correct
     from rlsp_agents.metrics import BEHAVIOUR_CHANNELS
 
     n = len(rows)
@@ -435,10 +435,7 @@ def _metrics(
     # correct *and* stating the gold as written: a drift onto forms the verifier accepts but that
     # do not write the number (\boxed{118.} for 118) shows here, iteration by iteration
     row["charts/literal_accuracy"] = (
-        sum(
-            r.correct and literal_form(r.extracted, r.problem.get("gold")) is not None for r in rows
-        )
-        / n
+        sum(is_literal_correct(r.correct, r.extracted, r.problem.get("gold")) for r in rows) / n
     )
     row["charts/response_len"] = sum(len(r.response_ids) for r in rows) / n
     row["charts/truncated"] = sum(r.finish_reason == "length" for r in rows) / n
