@@ -1,9 +1,9 @@
 """Measures the main job (``rlsp demo``) against its bars and records the results.
 
 The main job: SFT on worked solutions, then RLSP (PPO with decoupled advantages over correctness,
-format and exploration, exploration annealed as correctness rises) on ``rlsp/Arithmetic-v0``
-(difficulty 1 by default: 2-digit addition; ``docs/rlsp_results.md`` says why not a harder
-task), SmolLM2-135M-Instruct, 2-core CPU. Bars:
+format and exploration, exploration annealed as correctness rises) on the demo's task
+(``rlsp/WordProblem-v0`` difficulty 2 by default: two-step word problems; ``docs/rlsp_results.md``
+says why this one), SmolLM2-135M-Instruct, 2-core CPU. Bars:
 
 - training (SFT + PPO wall-clock, set-up and evaluation excluded) within 20 minutes raises
   held-out **literal** accuracy (greedy) by >= 15 points absolute;

@@ -1,7 +1,7 @@
 """``rlsp demo``: the main job. RLSP on the embedded default model, on a CPU, measured end to end.
 
 1. evaluate the untrained model (greedy) on held-out problems of the procedural task
-   (:data:`DEFAULT_ENV_ID`, difficulty :data:`DEFAULT_DIFFICULTY`: 2-digit addition,
+   (:data:`DEFAULT_ENV_ID`, difficulty :data:`DEFAULT_DIFFICULTY`: two-step word problems,
    ``split="test"``);
 2. optionally a short SFT on the task's worked solutions (``split="train"``), evaluate again;
 3. RLSP: PPO with **decoupled** advantages (a value head per channel) over correctness, format and
@@ -22,8 +22,8 @@ beside the accuracies, with the time split of a PPO iteration (sample / verify /
 
 Example:
     >>> from rlsp_agents.demo import DemoConfig
-    >>> DemoConfig().env_id
-    'rlsp/Arithmetic-v0'
+    >>> DemoConfig().env_id, DemoConfig().difficulty
+    ('rlsp/WordProblem-v0', 2)
 """
 
 from __future__ import annotations
@@ -46,14 +46,15 @@ __all__ = [
     "HELP",
 ]
 
-#: the main job's task: 2-digit addition (``rlsp/Arithmetic-v0`` difficulty 1), where this CPU-sized
-#: run is measured to improve: RLSP 0.0% -> 27.0% -> 72.5% (``train_demo_rlsp_addition.md``), group
-#: advantages 0.0% -> 27.0% -> 62.0% (``train_demo_final.md``). Tasks where more steps are needed
-#: were probed: 3-step word problems (``rlsp/WordProblem-v0`` difficulty 3) reached 8.0% after 288
-#: worked solutions and fell to 1.5% with PPO (before the correctness gate); arithmetic difficulty 4
-#: and 5 stayed at 3-4% after SFT; word problems difficulty 2 reached 67% (``docs/rlsp_results.md``).
-DEFAULT_ENV_ID = "rlsp/Arithmetic-v0"
-DEFAULT_DIFFICULTY = 1
+#: the main job's task: two-step word problems (``rlsp/WordProblem-v0`` difficulty 2: packs of k
+#: items, n packs, plus a items already owned), where the answer needs an intermediate result. After
+#: the short SFT (64 worked solutions) the model writes the first step only (``The packs hold 8 \times
+#: 3 = 24`` and boxes 24): 8.5%; PPO makes it take the second step: 0.0% -> 8.5% -> 66.0%
+#: (``benchmarks/results/train_demo_wp2.md``, run 11 in ``docs/rlsp_results.md``). 2-digit addition
+#: (``rlsp/Arithmetic-v0`` difficulty 1, the main job until run 10) is nearly a lookup for this model;
+#: 3-step word problems and 2-digit products stay at 3-8% after SFT (``docs/rlsp_results.md``).
+DEFAULT_ENV_ID = "rlsp/WordProblem-v0"
+DEFAULT_DIFFICULTY = 2
 
 COMMAND = "demo"
 HELP = "the main job: evaluate, SFT, PPO, evaluate again on the embedded model (CPU friendly)"
@@ -78,9 +79,9 @@ class DemoConfig:
     """Sampling back end for training and evaluation."""
     sft: bool = True
     """Run the short SFT stage on worked solutions before PPO."""
-    sft_examples: int = 96
-    """Worked solutions for SFT (one pass): a short SFT that teaches the format and leaves room
-    for RL."""
+    sft_examples: int = 64
+    """Worked solutions for SFT (one pass, 4 steps): a short SFT that teaches the format and
+    leaves room for RL (on the default task, 64 -> 8.5%, 80 -> 36.5%, 96 -> 65% held-out)."""
     sft_lr: float = 1e-4
     """SFT peak learning rate."""
     sft_batch_size: int = 16
@@ -515,17 +516,18 @@ def _print_table(report: dict[str, Any]) -> None:
 
 DESCRIPTION = """The main job: RLSP on the embedded SmolLM2-135M-Instruct, on a CPU.
 
-Evaluates the untrained model on held-out 2-digit additions (greedy), runs a short SFT on worked
-solutions, then RLSP: PPO with decoupled advantages over correctness, format and exploration
+Evaluates the untrained model on held-out two-step word problems (greedy), runs a short SFT on
+worked solutions, then RLSP: PPO with decoupled advantages over correctness, format and exploration
 (exploration annealed as correctness rises, the correctness gate), evaluates after each stage and
 prints a before/after table (--ppo-preset cpu-smollm2: correctness-only group advantages).
 Engine logs go to OUT/engine.log. Results: OUT/demo.json, OUT/demo.md,
 OUT/before_after.png, OUT/ppo/plots/*.png, OUT/ppo/channel_spread.jsonl.
 
 examples:
-  rlsp demo                                  # the full main job (about 30 minutes on 2 cores)
+  rlsp demo                                  # the full main job (about 20 minutes on 2 cores)
   rlsp demo --out runs/demo2 --no-sft        # PPO only, from the untrained model
   rlsp demo --eval-n 100 --ppo-steps 6 --no-compare-samplers   # a shorter run
+  rlsp demo --env-id rlsp/Arithmetic-v0 --difficulty 1 --sft-examples 96   # 2-digit addition
   rlsp demo --env-id rlsp/Arithmetic-v0 --difficulty 5         # (a + b) x c - d instead
   rlsp demo --ppo-preset cpu-smollm2         # correctness-only group advantages, for comparison
   rlsp demo --env-id rlsp/WordProblem-v0 --difficulty 3 --max-new-tokens 128 --sft-examples 288

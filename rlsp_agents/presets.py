@@ -1,18 +1,21 @@
 """Named training presets: ``rlsp train --preset NAME [overrides]``.
 
 - ``cpu-smollm2-rlsp``: the main job (``rlsp demo``): RLSP on the embedded SmolLM2-135M-Instruct,
-  sized for a 2-core CPU (2-digit addition, 96 new tokens, 8 prompts x 8 samples, temperature 0.7):
-  decoupled advantages (a value head per channel) over correctness 1 / format 0.5 / exploration
-  0.1, exploration annealed as correctness rises, the correctness gate, exploration's ``L`` = the
-  response budget, GAE ``lam`` 1 (the value heads barely move in a CPU run). Measured with the
-  current trainer (tempered loss) on an AVX-512 CPU: held-out literal accuracy 0.0% -> 27.0%
-  (SFT) -> 67.0% (PPO) in 14.2 min of training (``benchmarks/results/train_demo_rlsp_tempered.md``);
-  with the untempered loss on an AVX2 CPU in fp32: 0.0% -> 37.0% -> 58.0% in 17.8 min
+  sized for a 2-core CPU (two-step word problems, ``rlsp/WordProblem-v0`` difficulty 2, 96 new
+  tokens, 8 prompts x 8 samples, temperature 0.7): decoupled advantages (a value head per channel)
+  over correctness 1 / format 0.5 / exploration 0.1, exploration annealed as correctness rises,
+  the correctness gate, exploration's ``L`` = the response budget, GAE ``lam`` 1 (the value heads
+  barely move in a CPU run). Measured with the current trainer (tempered loss) on an AVX-512 CPU:
+  held-out literal accuracy 0.0% -> 8.5% (SFT, 64 worked solutions) -> 66.0% (PPO) in 9.8 min of
+  training (``benchmarks/results/train_demo_wp2.md``). On 2-digit addition (``rlsp/Arithmetic-v0``
+  difficulty 1, the main job's task until run 10): 0.0% -> 27.0% -> 67.0% in 14.2 min
+  (``train_demo_rlsp_tempered.md``); with the untempered loss on an AVX2 CPU in fp32: 0.0% -> 37.0% -> 58.0% in 17.8 min
   (``train_demo_rlsp_avx2_signfix.md``); before
   the advantage-scaling change, on an AVX-512 CPU in bf16: 0.0% -> 27.0% -> 72.5% in 16.8 min
   (``train_demo_rlsp_addition.md``).
-- ``cpu-smollm2``: the same run with critic-free ``group`` advantages over correctness 1 / format
-  0.5 (exploration logged, weight 0): 0.0% -> 27.0% -> 62.0% (``train_demo_final.md``).
+- ``cpu-smollm2``: the same sizes with critic-free ``group`` advantages over correctness 1 / format
+  0.5 (exploration logged, weight 0), on 2-digit addition (``rlsp demo --ppo-preset cpu-smollm2``
+  trains it on the demo's task): 0.0% -> 27.0% -> 62.0% on addition (``train_demo_final.md``).
 - ``llama3.1-8b-rlsp`` / ``qwen2.5-32b-rlsp``: the RLSP paper's PPO hyperparameters (actor lr 2e-7,
   critic lr 2e-6, clip 0.2, value clip 0.2, GAE lambda 0.95, gamma 1, KL 0.05, rollout batch 512,
   train batch 128, temperature 0.7, max response 4096) on MATH. These are **GPU-cluster settings**:
@@ -91,9 +94,12 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-# RLSP on the same model: only the task, the advantage mode and the channels differ
+# RLSP on the same model: the main job's task (two-step word problems), the advantage mode and the
+# channels differ
 PRESETS["cpu-smollm2-rlsp"] = dataclasses.replace(
     PRESETS["cpu-smollm2"],
+    env_id="rlsp/WordProblem-v0",
+    difficulty=2,
     env_kwargs={"length_scale": 96},
     advantage="decoupled",
     # the value heads get one update per iteration (~6-16 in a main job) and stay close to
