@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from rlsp_agents.presets import PRESETS
+
 __all__ = [
     "DEFAULT_DIFFICULTY",
     "DEFAULT_ENV_ID",
@@ -53,8 +55,13 @@ __all__ = [
 #: (``benchmarks/results/train_demo_wp2.md``, run 11 in ``docs/rlsp_results.md``). 2-digit addition
 #: (``rlsp/Arithmetic-v0`` difficulty 1, the main job until run 10) is nearly a lookup for this model;
 #: 3-step word problems and 2-digit products stay at 3-8% after SFT (``docs/rlsp_results.md``).
-DEFAULT_ENV_ID = "rlsp/WordProblem-v0"
-DEFAULT_DIFFICULTY = 2
+#: The task is the PPO preset's, so that ``rlsp train --preset cpu-smollm2-rlsp`` and the demo agree.
+DEFAULT_PPO_PRESET = "cpu-smollm2-rlsp"
+_MAIN_TASK = PRESETS[DEFAULT_PPO_PRESET]
+if _MAIN_TASK.difficulty is None:  # pragma: no cover - a procedural task always has one
+    raise RuntimeError(f"preset {DEFAULT_PPO_PRESET!r} names no difficulty")
+DEFAULT_ENV_ID: str = _MAIN_TASK.env_id
+DEFAULT_DIFFICULTY: int = _MAIN_TASK.difficulty
 
 COMMAND = "demo"
 HELP = "the main job: evaluate, SFT, PPO, evaluate again on the embedded model (CPU friendly)"
@@ -88,7 +95,7 @@ class DemoConfig:
     """SFT sequences per optimizer step."""
     sft_max_minutes: float = 4.0
     """Time cap of the SFT stage."""
-    ppo_preset: str = "cpu-smollm2-rlsp"
+    ppo_preset: str = DEFAULT_PPO_PRESET
     """``rlsp train`` preset for the PPO stage."""
     ppo_steps: int | None = None
     """PPO iterations (default: the preset's)."""
