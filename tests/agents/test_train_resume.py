@@ -30,18 +30,19 @@ def _train_cmd(out: Path, total_steps: int, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _newest_step(out: Path) -> int:
+    """The step of the newest complete checkpoint under ``out``, -1 when there is none."""
+    c = latest_checkpoint(out)
+    return -1 if c is None else int(c.name.split("-")[1])
+
+
 def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
     log1 = (tmp_path / "first.log").open("w")
     proc = subprocess.Popen(_train_cmd(out, 500), stdout=log1, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 240
-
-        def newest() -> int:  # older checkpoints are pruned: step-000003 lives two iterations
-            c = latest_checkpoint(out)
-            return -1 if c is None else int(c.name.split("-")[1])
-
-        while newest() < 3:
+        while _newest_step(out) < 3:  # not step-000003 itself: it is pruned two iterations later
             assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
             assert time.time() < deadline, "no third checkpoint within 240 s"
             time.sleep(0.2)
@@ -54,9 +55,7 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             proc.wait()
         log1.close()
     assert proc.returncode == -signal.SIGKILL
-    ckpt = latest_checkpoint(out)
-    assert ckpt is not None
-    k = int(ckpt.name.split("-")[1])
+    k = _newest_step(out)
     logged = [r["step"] for r in read_metrics(out / "metrics.jsonl")]
     assert k >= 3
     assert max(logged) - k <= 1, (logged, k)  # at most one iteration lost
